@@ -1,0 +1,80 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+/** One API call. Never holds a secret value: only who did what to which secret, and how it ended. */
+export interface AuditEntry {
+  time: string;
+  requestId: string;
+  /** Principal ARN; absent when the caller could not be authenticated. */
+  principal?: string;
+  accessKeyId?: string;
+  operation: string;
+  secretArn?: string;
+  sourceIp: string;
+  userAgent?: string;
+  outcome: 'success' | 'error';
+  errorCode?: string;
+  durationMs: number;
+}
+
+export interface AuditLogOptions {
+  /** JSON-lines file to append to (created 0600). Omitted: entries are kept in memory only. */
+  file?: string;
+  /** How many recent entries to keep in memory for `recent()`. @default 10_000 */
+  keep?: number;
+}
+
+/**
+ * Appends one JSON line per API call and keeps a bounded window in memory plus per-operation
+ * counters, so tests and tools can count calls from the server's side.
+ */
+export class AuditLog {
+  private readonly stream: WriteStream | undefined;
+  private readonly window: AuditEntry[] = [];
+  private readonly keep: number;
+  private readonly counts = new Map<string, number>();
+  private readonly listeners = new Set<(entry: AuditEntry) => void>();
+
+  constructor(options: AuditLogOptions = {}) {
+    this.keep = options.keep ?? 10_000;
+    if (options.file !== undefined) {
+      this.stream = createWriteStream(options.file, { flags: 'a', mode: 0o600 });
+    }
+  }
+
+  record(entry: AuditEntry): void {
+    this.stream?.write(`${JSON.stringify(entry)}\n`);
+    this.window.push(entry);
+    if (this.window.length > this.keep) this.window.splice(0, this.window.length - this.keep);
+    this.counts.set(entry.operation, (this.counts.get(entry.operation) ?? 0) + 1);
+    for (const listener of this.listeners) listener(entry);
+  }
+
+  /** The most recent entries, oldest first. */
+  recent(limit = this.keep): AuditEntry[] {
+    return this.window.slice(-limit);
+  }
+
+  /** Calls per operation since start (or since `resetCounts()`). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  resetCounts(): void {
+    this.counts.clear();
+  }
+
+  /** Calls `listener` for every new entry; returns the unsubscribe function. */
+  subscribe(listener: (entry: AuditEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (this.stream && !this.stream.closed) {
+      this.stream.end();
+      await once(this.stream, 'close');
+    }
+  }
+}

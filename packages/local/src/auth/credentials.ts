@@ -1,0 +1,110 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { ADMIN_POLICY, type PolicyDocument, policyProblem } from './policy.js';
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  userName: string;
+  /** `arn:aws:iam::<account>:user/<userName>` */
+  principalArn: string;
+  policy: PolicyDocument;
+}
+
+export interface NewCredential {
+  /** IAM-style user name; it becomes the principal `arn:aws:iam::<account>:user/<userName>`. */
+  userName: string;
+  /** Identity policy. @default full access to `secretsmanager:*` */
+  policy?: PolicyDocument;
+}
+
+const ALNUM_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const USER_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+
+/** Access key ids look like AWS's (20 characters, `AKIA` prefix) so tools that check the format accept them. */
+function newAccessKeyId(): string {
+  let id = 'AKIA';
+  for (let i = 0; i < 16; i++) id += ALNUM_UPPER[randomInt(ALNUM_UPPER.length)];
+  return id;
+}
+
+const newSecretAccessKey = (): string =>
+  randomBytes(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B');
+
+export const ADMIN_USER = 'coffer-admin';
+
+/** The credentials the server accepts, kept in the store (secret keys sealed under the master key). */
+export class CredentialRegistry {
+  private readonly byKeyId = new Map<string, Credential>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly accountId: string,
+  ) {
+    for (const stored of store.credentials()) {
+      this.byKeyId.set(stored.accessKeyId, this.toCredential(stored));
+    }
+  }
+
+  private toCredential(stored: {
+    accessKeyId: string;
+    secretAccessKey: string;
+    userName: string;
+    policy: string;
+  }): Credential {
+    return {
+      accessKeyId: stored.accessKeyId,
+      secretAccessKey: stored.secretAccessKey,
+      userName: stored.userName,
+      principalArn: `arn:aws:iam::${this.accountId}:user/${stored.userName}`,
+      policy: JSON.parse(stored.policy) as PolicyDocument,
+    };
+  }
+
+  get(accessKeyId: string): Credential | undefined {
+    return this.byKeyId.get(accessKeyId);
+  }
+
+  list(): Credential[] {
+    return [...this.byKeyId.values()];
+  }
+
+  /** The admin credential, created on first start. */
+  admin(): Credential {
+    const existing = this.list().find((c) => c.userName === ADMIN_USER);
+    return existing ?? this.add({ userName: ADMIN_USER, policy: ADMIN_POLICY });
+  }
+
+  add(request: NewCredential): Credential {
+    if (!USER_NAME.test(request.userName)) {
+      throw new TypeError(
+        `Invalid user name ${JSON.stringify(request.userName)}: use 1-64 characters from A-Z a-z 0-9 and +=,.@_-`,
+      );
+    }
+    if (this.list().some((c) => c.userName === request.userName)) {
+      throw new TypeError(`A credential for user ${request.userName} already exists; remove it first.`);
+    }
+    const policy = request.policy ?? ADMIN_POLICY;
+    const problem = policyProblem(policy);
+    if (problem) throw new TypeError(`Invalid policy for ${request.userName}: ${problem}`);
+    const stored = {
+      accessKeyId: newAccessKeyId(),
+      secretAccessKey: newSecretAccessKey(),
+      userName: request.userName,
+      policy: JSON.stringify(policy),
+      createdAt: Date.now(),
+    };
+    this.store.addCredential(stored);
+    const credential = this.toCredential(stored);
+    this.byKeyId.set(credential.accessKeyId, credential);
+    return credential;
+  }
+
+  remove(userName: string): boolean {
+    const credential = this.list().find((c) => c.userName === userName);
+    if (!credential) return false;
+    this.store.removeCredential(userName);
+    this.byKeyId.delete(credential.accessKeyId);
+    return true;
+  }
+}

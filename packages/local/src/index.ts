@@ -1,0 +1,20 @@
+/**
+ * @coffer/local: a local AWS Secrets Manager for development, tests and demos. The official AWS SDKs
+ * and the AWS CLI use it unchanged: point their endpoint at it and sign with its credentials.
+ */
+
+export type { AuditEntry } from './audit/audit-log.js';
+export type { Credential, NewCredential } from './auth/credentials.js';
+export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
+export type { WireRequest, WireResponse } from './protocol/handler.js';
+export {
+  DEFAULT_ACCOUNT_ID,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_REGION,
+  defaultDataDir,
+  type LocalSecretsManager,
+  type LocalSecretsManagerOptions,
+  MASTER_KEY_ENV,
+  startLocalSecretsManager,
+} from './server.js';

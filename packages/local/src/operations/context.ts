@@ -1,0 +1,250 @@
+import type { Credential } from '../auth/credentials.js';
+import { evaluate, type PolicyDocument } from '../auth/policy.js';
+import {
+  AwsError,
+  accessDenied,
+  decryptionFailure,
+  limitExceeded,
+  markedForDeletion,
+  secretNotFound,
+  validation,
+} from '../protocol/errors.js';
+import type { Input, StringRule } from '../protocol/input.js';
+import { DecryptError } from '../store/crypto.js';
+import type { SecretRecord, SecretValue, Store } from '../store/store.js';
+
+export interface OperationContext {
+  readonly store: Store;
+  readonly region: string;
+  readonly accountId: string;
+  /** Milliseconds since the epoch, fixed for the whole request. */
+  readonly now: number;
+  readonly caller: Credential;
+  /** Set by the operation so the audit entry can name the secret it touched. */
+  secretArn?: string;
+}
+
+export type Operation = (input: Input, ctx: OperationContext) => Record<string, unknown>;
+
+export const CURRENT = 'AWSCURRENT';
+export const PREVIOUS = 'AWSPREVIOUS';
+export const PENDING = 'AWSPENDING';
+
+/** AWS keeps at most this many versions; unlabeled ones older than a day are pruned to stay under it. */
+export const MAX_VERSIONS = 100;
+const PRUNE_MIN_AGE_MS = 86_400_000;
+
+export const SECRET_ID: StringRule & { required: true } = { required: true, min: 1, max: 2048 };
+export const VERSION_ID: StringRule = { min: 32, max: 64 };
+export const VERSION_STAGE: StringRule = { min: 1, max: 256 };
+export const TOKEN: StringRule = { min: 32, max: 64 };
+export const SECRET_STRING: StringRule = { min: 1, max: 65_536, sensitive: true, bytes: true };
+export const SECRET_BINARY = { min: 1, max: 65_536 };
+export const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
+
+export const arnPrefix = (ctx: Pick<OperationContext, 'region' | 'accountId'>): string =>
+  `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:`;
+
+/** Dates go on the wire as epoch seconds. */
+export const epochSeconds = (ms: number): number => ms / 1000;
+
+export function checkNameChars(id: string): void {
+  if (!NAME_CHARS.test(id)) {
+    throw validation(
+      'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+    );
+  }
+}
+
+/**
+ * Authorizes `secretsmanager:<action>` on `resource` for the caller: the identity policy and, when the
+ * secret has one, its resource policy. An explicit Deny in either wins; an Allow in either suffices.
+ */
+export function authorize(
+  ctx: OperationContext,
+  action: string,
+  resource: string,
+  secret?: SecretRecord,
+): void {
+  const fullAction = `secretsmanager:${action}`;
+  const identity = evaluate(ctx.caller.policy, fullAction, resource);
+  const resourcePolicy = secret?.policy
+    ? evaluate(JSON.parse(secret.policy) as PolicyDocument, fullAction, resource, {
+        arn: ctx.caller.principalArn,
+        accountId: ctx.accountId,
+      })
+    : 'implicit-deny';
+  if (identity === 'allow' && resourcePolicy !== 'deny') return;
+  if (resourcePolicy === 'allow' && identity !== 'deny') return;
+  const on = resource === '*' ? '' : ` on resource: ${resource}`;
+  const why =
+    identity === 'deny'
+      ? 'with an explicit deny in an identity-based policy'
+      : resourcePolicy === 'deny'
+        ? 'with an explicit deny in a resource-based policy'
+        : `because no identity-based policy allows the ${fullAction} action`;
+  throw accessDenied(
+    `User: ${ctx.caller.principalArn} is not authorized to perform: ${fullAction}${on} ${why}`,
+  );
+}
+
+/** Finds a secret by name, full ARN or partial ARN (the ARN without its 6-character suffix). */
+export function findSecret(ctx: OperationContext, secretId: string): SecretRecord | undefined {
+  const { store } = ctx;
+  let record: SecretRecord | undefined;
+  if (secretId.startsWith('arn:')) {
+    record = store.findByArn(secretId);
+    const prefix = arnPrefix(ctx);
+    if (!record && secretId.startsWith(prefix)) {
+      const partial = store.findByName(secretId.slice(prefix.length));
+      if (partial?.arn.startsWith(`${secretId}-`)) record = partial;
+    }
+  } else {
+    checkNameChars(secretId);
+    record = store.findByName(secretId);
+  }
+  if (record?.deletionDate !== undefined && record.deletionDate <= ctx.now) {
+    // The recovery window ended: the secret is gone for good.
+    store.deleteSecret(record.arn);
+    return undefined;
+  }
+  return record;
+}
+
+export interface ResolveOptions {
+  /** Operations that work on a secret scheduled for deletion (DescribeSecret, RestoreSecret, ...). */
+  allowDeleted?: boolean;
+}
+
+/** Authorizes `action` and returns the secret, or throws AWS's not-found / marked-for-deletion errors. */
+export function resolveSecret(
+  ctx: OperationContext,
+  secretId: string,
+  action: string,
+  options: ResolveOptions = {},
+): SecretRecord {
+  const record = findSecret(ctx, secretId);
+  authorize(ctx, action, record?.arn ?? secretId, record);
+  if (!record) throw secretNotFound();
+  ctx.secretArn = record.arn;
+  if (record.deletedAt !== undefined && !options.allowDeleted) throw markedForDeletion();
+  return record;
+}
+
+/**
+ * Attaches staging labels to a version, taking each from whichever version held it. Moving
+ * AWSCURRENT hands AWSPREVIOUS to the version that had AWSCURRENT, as AWS does.
+ */
+export function moveStages(store: Store, arn: string, versionId: string, stages: readonly string[]): void {
+  for (const stage of stages) {
+    const holder = store.stageHolder(arn, stage);
+    if (holder === versionId) continue;
+    if (stage === CURRENT && holder !== undefined) store.setStage(arn, PREVIOUS, holder);
+    store.setStage(arn, stage, versionId);
+  }
+}
+
+/**
+ * Adds a version with a value and labels, then prunes deprecated versions as AWS does: unlabeled
+ * versions older than a day go first; if none can go, the secret is at its version quota.
+ */
+export function addVersion(
+  ctx: OperationContext,
+  secret: SecretRecord,
+  versionId: string,
+  value: SecretValue,
+  stages: readonly string[],
+): void {
+  const { store } = ctx;
+  const versions = store.versions(secret.arn);
+  const existing = versions.find((v) => v.versionId === versionId);
+  if (!existing && versions.length >= MAX_VERSIONS) {
+    const prunable = versions
+      .filter((v) => v.stages.length === 0 && ctx.now - v.createdAt >= PRUNE_MIN_AGE_MS)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    const excess = versions.length + 1 - MAX_VERSIONS;
+    if (prunable.length < excess) {
+      throw limitExceeded(
+        `You have exceeded the maximum number of versions (${MAX_VERSIONS}) for this secret. Secrets Manager removes unlabeled versions only once they are 24 hours old; write new versions less often.`,
+      );
+    }
+    for (const v of prunable.slice(0, excess)) store.deleteVersion(secret.arn, v.versionId);
+  }
+  store.writeVersion(secret.arn, versionId, value, existing?.createdAt ?? ctx.now);
+  // The first version of a secret always becomes AWSCURRENT.
+  const hasCurrent = store.stageHolder(secret.arn, CURRENT) !== undefined;
+  moveStages(
+    store,
+    secret.arn,
+    versionId,
+    hasCurrent || stages.includes(CURRENT) ? stages : [...stages, CURRENT],
+  );
+  store.updateSecret(secret.arn, { lastChangedAt: ctx.now });
+}
+
+/** Reads SecretString / SecretBinary from a request; both at once is refused. */
+export function readValue(input: Input): SecretValue | undefined {
+  const text = input.string('SecretString', SECRET_STRING);
+  const bytes = input.blob('SecretBinary', SECRET_BINARY);
+  if (text !== undefined && bytes !== undefined) {
+    throw new AwsError(
+      'InvalidParameterException',
+      "You can't specify both a binary secret value and a string secret value in the same secret.",
+    );
+  }
+  if (text !== undefined) return { kind: 'string', text };
+  if (bytes !== undefined) return { kind: 'binary', bytes };
+  return undefined;
+}
+
+export function sameValue(a: SecretValue, b: SecretValue): boolean {
+  if (a.kind === 'string' && b.kind === 'string') return a.text === b.text;
+  if (a.kind === 'binary' && b.kind === 'binary') return a.bytes.equals(b.bytes);
+  return false;
+}
+
+/** Decrypts a version; a ciphertext that does not authenticate is AWS's DecryptionFailure. */
+export function decrypt(store: Store, arn: string, versionId: string): SecretValue | undefined {
+  try {
+    return store.readValue(arn, versionId);
+  } catch (error) {
+    if (error instanceof DecryptError) {
+      throw decryptionFailure(
+        "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+      );
+    }
+    throw error;
+  }
+}
+
+/** `SecretString` or base64 `SecretBinary`, as the wire carries them. */
+export const valueFields = (value: SecretValue): Record<string, string> =>
+  value.kind === 'string' ? { SecretString: value.text } : { SecretBinary: value.bytes.toString('base64') };
+
+/** Whether a request supplied a ClientRequestToken; raw HTTP callers must, as on AWS. */
+export function requireToken(token: string | undefined): string {
+  if (token === undefined) {
+    throw new AwsError(
+      'InvalidRequestException',
+      'You must provide a ClientRequestToken value. We recommend a UUID-type value.',
+    );
+  }
+  return token;
+}
+
+/** The metadata DescribeSecret and ListSecrets share. */
+export function describe(store: Store, secret: SecretRecord, stagesKey: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ARN: secret.arn, Name: secret.name };
+  if (secret.description !== undefined) out.Description = secret.description;
+  if (secret.kmsKeyId !== undefined) out.KmsKeyId = secret.kmsKeyId;
+  const rotation = secret.rotation;
+  if (rotation) Object.assign(out, rotation);
+  out.LastChangedDate = epochSeconds(secret.lastChangedAt);
+  if (secret.lastAccessedAt !== undefined) out.LastAccessedDate = epochSeconds(secret.lastAccessedAt);
+  if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletedAt);
+  if (secret.tags.length > 0) out.Tags = secret.tags;
+  const stages = store.versionStages(secret.arn);
+  if (stages.size > 0) out[stagesKey] = Object.fromEntries(stages);
+  out.CreatedDate = epochSeconds(secret.createdAt);
+  return out;
+}

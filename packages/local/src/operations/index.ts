@@ -1,0 +1,31 @@
+import type { Operation } from './context.js';
+import { listSecrets } from './listing.js';
+import { getRandomPassword } from './random-password.js';
+import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './resource-policy.js';
+import { createSecret, deleteSecret, describeSecret, restoreSecret, updateSecret } from './secrets.js';
+import { tagResource, untagResource } from './tags.js';
+import { batchGetSecretValue, getSecretValue, putSecretValue } from './values.js';
+import { listSecretVersionIds, updateSecretVersionStage } from './versions.js';
+
+/** Every operation the server implements, by its name in `X-Amz-Target: secretsmanager.<Name>`. */
+export const OPERATIONS: Readonly<Record<string, Operation>> = {
+  BatchGetSecretValue: batchGetSecretValue,
+  CreateSecret: createSecret,
+  DeleteResourcePolicy: deleteResourcePolicy,
+  DeleteSecret: deleteSecret,
+  DescribeSecret: describeSecret,
+  GetRandomPassword: getRandomPassword,
+  GetResourcePolicy: getResourcePolicy,
+  GetSecretValue: getSecretValue,
+  ListSecretVersionIds: listSecretVersionIds,
+  ListSecrets: listSecrets,
+  PutResourcePolicy: putResourcePolicy,
+  PutSecretValue: putSecretValue,
+  RestoreSecret: restoreSecret,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  UpdateSecret: updateSecret,
+  UpdateSecretVersionStage: updateSecretVersionStage,
+};
+
+export type { Operation, OperationContext } from './context.js';

@@ -1,0 +1,141 @@
+import { AwsError, invalidParameter, invalidRequest, resourceNotFound } from '../protocol/errors.js';
+import type { SecretRecord } from '../store/store.js';
+import {
+  authorize,
+  CURRENT,
+  decrypt,
+  epochSeconds,
+  type Operation,
+  type OperationContext,
+  readValue,
+  requireToken,
+  resolveSecret,
+  SECRET_ID,
+  TOKEN,
+  VERSION_ID,
+  VERSION_STAGE,
+  valueFields,
+} from './context.js';
+import { matchingSecrets, page, readFilters } from './listing.js';
+import { writeVersion } from './secrets.js';
+
+/** The value of one version of a secret, with the fields GetSecretValue and BatchGetSecretValue return. */
+function secretValueEntry(
+  ctx: OperationContext,
+  secret: SecretRecord,
+  versionId: string | undefined,
+  versionStage: string | undefined,
+): Record<string, unknown> {
+  const { store } = ctx;
+  let id: string;
+  if (versionId !== undefined) {
+    id = versionId;
+    const stages = store.versionStages(secret.arn).get(id) ?? [];
+    if (!store.versionExists(secret.arn, id)) {
+      throw resourceNotFound(`Secrets Manager can't find the specified secret value for VersionId: ${id}`);
+    }
+    if (versionStage !== undefined && !stages.includes(versionStage)) {
+      throw invalidRequest('You provided a VersionStage that is not associated to the provided VersionId.');
+    }
+  } else {
+    const stage = versionStage ?? CURRENT;
+    const holder = store.stageHolder(secret.arn, stage);
+    if (holder === undefined) {
+      throw resourceNotFound(
+        `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
+      );
+    }
+    id = holder;
+  }
+  const value = decrypt(store, secret.arn, id);
+  if (!value) {
+    throw resourceNotFound(
+      versionId !== undefined
+        ? `Secrets Manager can't find the specified secret value for VersionId: ${id}`
+        : `Secrets Manager can't find the specified secret value for staging label: ${versionStage ?? CURRENT}`,
+    );
+  }
+  store.touch(secret, id, ctx.now);
+  return {
+    ARN: secret.arn,
+    Name: secret.name,
+    VersionId: id,
+    ...valueFields(value),
+    VersionStages: store.versionStages(secret.arn).get(id) ?? [],
+    CreatedDate: epochSeconds(store.versionCreatedAt(secret.arn, id) ?? secret.createdAt),
+  };
+}
+
+export const getSecretValue: Operation = (input, ctx) => {
+  const secretId = input.string('SecretId', SECRET_ID);
+  const versionId = input.string('VersionId', VERSION_ID);
+  const versionStage = input.string('VersionStage', VERSION_STAGE);
+  input.done();
+  const secret = resolveSecret(ctx, secretId, 'GetSecretValue');
+  return secretValueEntry(ctx, secret, versionId, versionStage);
+};
+
+export const putSecretValue: Operation = (input, ctx) => {
+  const secretId = input.string('SecretId', SECRET_ID);
+  const token = input.string('ClientRequestToken', TOKEN);
+  const stages = input.stringList('VersionStages', { min: 1, max: 20, item: VERSION_STAGE });
+  input.string('RotationToken', { min: 36, max: 256, sensitive: true });
+  const value = readValue(input);
+  input.done();
+  const secret = resolveSecret(ctx, secretId, 'PutSecretValue');
+  if (value === undefined) throw invalidRequest('You must provide either SecretString or SecretBinary.');
+  const versionId = requireToken(token);
+  const versionStages = ctx.store.transaction(() =>
+    writeVersion(ctx, secret, versionId, value, stages ?? [CURRENT]),
+  );
+  return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: versionStages };
+};
+
+export const batchGetSecretValue: Operation = (input, ctx) => {
+  const ids = input.stringList('SecretIdList', { min: 1, max: 20, item: { min: 1, max: 2048 } });
+  const filters = readFilters(input);
+  const maxResults = input.integer('MaxResults', { min: 1, max: 20 });
+  const nextToken = input.string('NextToken', { min: 1, max: 4096 });
+  input.done();
+  if ((ids === undefined) === (filters === undefined)) {
+    throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+  }
+  if (maxResults !== undefined && filters === undefined) {
+    throw invalidParameter(
+      "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is provided.",
+    );
+  }
+  authorize(ctx, 'BatchGetSecretValue', '*');
+
+  const values: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  const collect = (secretId: string, read: () => Record<string, unknown>) => {
+    try {
+      values.push(read());
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      errors.push({ SecretId: secretId, ErrorCode: error.code, Message: error.message });
+    }
+  };
+
+  if (ids !== undefined) {
+    for (const secretId of ids) {
+      collect(secretId, () => {
+        const secret = resolveSecret(ctx, secretId, 'GetSecretValue');
+        return secretValueEntry(ctx, secret, undefined, undefined);
+      });
+    }
+    return { SecretValues: values, Errors: errors };
+  }
+  const matches = matchingSecrets(ctx, filters ?? [], false);
+  const { items, next } = page(matches, maxResults ?? 20, nextToken);
+  for (const secret of items) {
+    collect(secret.arn, () => {
+      authorize(ctx, 'GetSecretValue', secret.arn, secret);
+      return secretValueEntry(ctx, secret, undefined, undefined);
+    });
+  }
+  return next === undefined
+    ? { SecretValues: values, Errors: errors }
+    : { SecretValues: values, Errors: errors, NextToken: next };
+};

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { CredentialRegistry } from '../auth/credentials.js';
+import { SigV4Verifier } from '../auth/sigv4.js';
+import { OPERATIONS, type OperationContext } from '../operations/index.js';
+import type { Store } from '../store/store.js';
+import { AwsError, internalServiceError, unknownOperation } from './errors.js';
+import { Input } from './input.js';
+
+export interface WireRequest {
+  method: string;
+  path: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HandlerOptions {
+  store: Store;
+  credentials: CredentialRegistry;
+  audit: AuditLog;
+  region: string;
+  accountId: string;
+  now?: () => number;
+  /** Where unexpected internal failures are reported (never with request bodies). */
+  onInternalError?: (error: unknown) => void;
+}
+
+const SERVICE = 'secretsmanager';
+const TARGET_PREFIX = 'secretsmanager.';
+const JSON_11 = 'application/x-amz-json-1.1';
+
+/**
+ * The whole server as one function from request to response: authenticate (SigV4), dispatch the
+ * `X-Amz-Target` operation, render AWS's error shape, audit. The HTTP layer only moves bytes.
+ */
+export class RequestHandler {
+  private readonly verifier: SigV4Verifier;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HandlerOptions) {
+    this.now = options.now ?? Date.now;
+    this.verifier = new SigV4Verifier({
+      region: options.region,
+      service: SERVICE,
+      lookup: (id) => options.credentials.get(id),
+      now: this.now,
+    });
+  }
+
+  async handle(request: WireRequest): Promise<WireResponse> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const target = request.headers['x-amz-target'] ?? '';
+    const operationName = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
+    const audit: { principal?: string; accessKeyId?: string; secretArn?: string } = {};
+    let response: WireResponse;
+    let errorCode: string | undefined;
+    try {
+      const caller = await this.verifier.verify(request);
+      audit.principal = caller.principalArn;
+      audit.accessKeyId = caller.accessKeyId;
+      const operation =
+        request.method === 'POST' && target.startsWith(TARGET_PREFIX) ? OPERATIONS[operationName] : undefined;
+      if (!operation || !Object.hasOwn(OPERATIONS, operationName)) {
+        throw unknownOperation(
+          `Unknown operation ${JSON.stringify(target)}: send POST / with X-Amz-Target: secretsmanager.<Operation>.`,
+        );
+      }
+      const ctx: OperationContext = {
+        store: this.options.store,
+        region: this.options.region,
+        accountId: this.options.accountId,
+        now: this.now(),
+        caller,
+      };
+      try {
+        const output = operation(Input.parse(request.body.toString('utf8')), ctx);
+        response = { status: 200, headers: this.headers(requestId), body: JSON.stringify(output) };
+      } finally {
+        if (ctx.secretArn !== undefined) audit.secretArn = ctx.secretArn;
+      }
+    } catch (error) {
+      const awsError = error instanceof AwsError ? error : this.internal(error);
+      errorCode = awsError.code;
+      const wire = awsError.toWire();
+      response = {
+        status: wire.status,
+        headers: { ...this.headers(requestId), ...wire.headers },
+        body: wire.body,
+      };
+    }
+    this.options.audit.record({
+      time: new Date().toISOString(),
+      requestId,
+      ...audit,
+      operation: operationName || '(none)',
+      sourceIp: request.sourceIp,
+      ...(request.headers['user-agent'] !== undefined && { userAgent: request.headers['user-agent'] }),
+      outcome: errorCode === undefined ? 'success' : 'error',
+      ...(errorCode !== undefined && { errorCode }),
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+    return response;
+  }
+
+  private internal(error: unknown): AwsError {
+    this.options.onInternalError?.(error);
+    return internalServiceError(
+      'An internal error occurred in the local Secrets Manager. See its log for details.',
+    );
+  }
+
+  private headers(requestId: string): Record<string, string> {
+    return { 'content-type': JSON_11, 'x-amzn-requestid': requestId };
+  }
+}

@@ -1,0 +1,212 @@
+import { serialization, validation } from './errors.js';
+
+/**
+ * Reads one request body field by field the way AWS's front end does: a wrong JSON type is a
+ * SerializationException; a constraint violation is collected and all of them are reported together
+ * as one ValidationException ("2 validation errors detected: ..."). Values of sensitive fields are
+ * never echoed, as AWS redacts them.
+ */
+export class Input {
+  private readonly violations: string[] = [];
+
+  private constructor(private readonly fields: Record<string, unknown>) {}
+
+  static parse(body: string): Input {
+    if (body.trim() === '') return new Input({});
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw serialization('The request body is not valid JSON.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw serialization('The request body must be a JSON object.');
+    }
+    return new Input(parsed as Record<string, unknown>);
+  }
+
+  static of(fields: Record<string, unknown>): Input {
+    return new Input(fields);
+  }
+
+  /** Reports a missing required member whatever its type. */
+  require(name: string): void {
+    if (!this.has(name)) this.violate(name, null, 'Member must not be null');
+  }
+
+  has(name: string): boolean {
+    const value = this.fields[name];
+    return value !== undefined && value !== null;
+  }
+
+  private raw(name: string, expected: string, check: (v: unknown) => boolean): unknown {
+    const value = this.fields[name];
+    if (value === undefined || value === null) return undefined;
+    if (!check(value)) {
+      throw serialization(`Expected ${expected} for ${name}, got ${describeJsonType(value)}.`);
+    }
+    return value;
+  }
+
+  private violate(name: string, value: unknown, constraint: string, sensitive = false): void {
+    const shown = sensitive || typeof value !== 'string' ? '' : ` '${value}'`;
+    this.violations.push(
+      `Value${shown} at '${memberName(name)}' failed to satisfy constraint: ${constraint}`,
+    );
+  }
+
+  string(name: string, rule: StringRule & { required: true }): string;
+  string(name: string, rule?: StringRule): string | undefined;
+  string(name: string, rule: StringRule = {}): string | undefined {
+    const value = this.raw(name, 'a string', (v) => typeof v === 'string') as string | undefined;
+    if (value === undefined) {
+      if (rule.required) this.violate(name, null, 'Member must not be null');
+      return undefined;
+    }
+    // AWS counts characters for these limits except for secret values, which are limited in bytes.
+    const length = rule.bytes ? Buffer.byteLength(value, 'utf8') : [...value].length;
+    if (rule.min !== undefined && length < rule.min) {
+      this.violate(
+        name,
+        value,
+        `Member must have length greater than or equal to ${rule.min}`,
+        rule.sensitive,
+      );
+    } else if (rule.max !== undefined && length > rule.max) {
+      this.violate(name, value, `Member must have length less than or equal to ${rule.max}`, rule.sensitive);
+    } else if (rule.pattern && !rule.pattern.test(value)) {
+      this.violate(
+        name,
+        value,
+        `Member must satisfy regular expression pattern: ${rule.pattern.source}`,
+        rule.sensitive,
+      );
+    } else if (rule.oneOf && !rule.oneOf.includes(value)) {
+      this.violate(
+        name,
+        value,
+        `Member must satisfy enum value set: [${rule.oneOf.join(', ')}]`,
+        rule.sensitive,
+      );
+    }
+    return value;
+  }
+
+  boolean(name: string): boolean | undefined {
+    return this.raw(name, 'a boolean', (v) => typeof v === 'boolean') as boolean | undefined;
+  }
+
+  integer(name: string, rule: { min?: number; max?: number } = {}): number | undefined {
+    const value = this.raw(name, 'an integer', (v) => typeof v === 'number' && Number.isInteger(v));
+    if (value === undefined) return undefined;
+    const n = value as number;
+    if (rule.min !== undefined && n < rule.min) {
+      this.violate(name, n, `Member must have value greater than or equal to ${rule.min}`);
+    } else if (rule.max !== undefined && n > rule.max) {
+      this.violate(name, n, `Member must have value less than or equal to ${rule.max}`);
+    }
+    return n;
+  }
+
+  /** A blob member: base64 text on the wire. */
+  blob(name: string, rule: { min?: number; max?: number } = {}): Buffer | undefined {
+    const value = this.raw(name, 'a base64 string', (v) => typeof v === 'string') as string | undefined;
+    if (value === undefined) return undefined;
+    if (!BASE64.test(value) || value.length % 4 !== 0) {
+      throw serialization(`${name} is not valid base64.`);
+    }
+    const bytes = Buffer.from(value, 'base64');
+    if (rule.min !== undefined && bytes.length < rule.min) {
+      this.violate(name, null, `Member must have length greater than or equal to ${rule.min}`);
+    } else if (rule.max !== undefined && bytes.length > rule.max) {
+      this.violate(name, null, `Member must have length less than or equal to ${rule.max}`);
+    }
+    return bytes;
+  }
+
+  stringList(
+    name: string,
+    rule: { min?: number; max?: number; item?: StringRule } = {},
+  ): string[] | undefined {
+    const value = this.raw(
+      name,
+      'a list of strings',
+      (v) => Array.isArray(v) && v.every((item) => typeof item === 'string'),
+    ) as string[] | undefined;
+    if (value === undefined) return undefined;
+    this.checkListLength(name, value, rule);
+    if (rule.item) {
+      for (const [index, item] of value.entries()) {
+        const member = Input.of({ [name]: item });
+        member.string(name, rule.item);
+        this.adoptAs(member, `${memberName(name)}.${index + 1}.member`);
+      }
+    }
+    return value;
+  }
+
+  /** A list of JSON objects, each read with its own Input. */
+  objectList(name: string, rule: { min?: number; max?: number } = {}): Input[] | undefined {
+    const value = this.raw(
+      name,
+      'a list of objects',
+      (v) =>
+        Array.isArray(v) &&
+        v.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item)),
+    ) as Record<string, unknown>[] | undefined;
+    if (value === undefined) return undefined;
+    this.checkListLength(name, value, rule);
+    return value.map((item) => new Input(item));
+  }
+
+  /** Reports another Input's violations (of a list member) as this request's. */
+  adopt(child: Input, prefix: string): void {
+    for (const v of child.violations) {
+      this.violations.push(v.replace(/ at '([^']+)'/, ` at '${memberName(prefix)}.$1'`));
+    }
+  }
+
+  private adoptAs(child: Input, path: string): void {
+    for (const v of child.violations) this.violations.push(v.replace(/ at '[^']+'/, ` at '${path}'`));
+  }
+
+  private checkListLength(name: string, value: unknown[], rule: { min?: number; max?: number }) {
+    if (rule.min !== undefined && value.length < rule.min) {
+      this.violate(name, null, `Member must have length greater than or equal to ${rule.min}`);
+    } else if (rule.max !== undefined && value.length > rule.max) {
+      this.violate(name, null, `Member must have length less than or equal to ${rule.max}`);
+    }
+  }
+
+  /** Throws the aggregated ValidationException if any constraint failed. */
+  done(): void {
+    const count = this.violations.length;
+    if (count === 0) return;
+    throw validation(
+      `${count} validation error${count === 1 ? '' : 's'} detected: ${this.violations.join('; ')}`,
+    );
+  }
+}
+
+export interface StringRule {
+  required?: boolean;
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  oneOf?: readonly string[];
+  /** Never echo the value in an error (secret values, passwords, policies). */
+  sensitive?: boolean;
+  /** Count the limit in UTF-8 bytes instead of characters. */
+  bytes?: boolean;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** AWS names members in validation messages with a lower-case first letter ("at 'secretId'"). */
+const memberName = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);
+
+function describeJsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,482 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DecryptError, newKey, open, seal } from './crypto.js';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface SecretRecord {
+  arn: string;
+  name: string;
+  description: string | undefined;
+  kmsKeyId: string | undefined;
+  createdAt: number;
+  lastChangedAt: number;
+  lastAccessedAt: number | undefined;
+  deletedAt: number | undefined;
+  deletionDate: number | undefined;
+  tags: Tag[];
+  policy: string | undefined;
+  /** Rotation configuration and state, kept as one JSON document. */
+  rotation: Record<string, unknown> | undefined;
+}
+
+export interface VersionRecord {
+  versionId: string;
+  createdAt: number;
+  lastAccessedAt: number | undefined;
+  stages: string[];
+  /** False for a version that exists only as a label holder (rotation's empty AWSPENDING). */
+  hasValue: boolean;
+}
+
+export type SecretValue = { kind: 'string'; text: string } | { kind: 'binary'; bytes: Buffer };
+
+export interface StoredCredential {
+  accessKeyId: string;
+  userName: string;
+  secretAccessKey: string;
+  policy: string;
+  createdAt: number;
+}
+
+const SCHEMA = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)`,
+  `CREATE TABLE secrets (
+     arn TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     description TEXT,
+     kms_key_id TEXT,
+     created_at INTEGER NOT NULL,
+     last_changed_at INTEGER NOT NULL,
+     last_accessed_at INTEGER,
+     deleted_at INTEGER,
+     deletion_date INTEGER,
+     tags TEXT NOT NULL DEFAULT '[]',
+     policy TEXT,
+     rotation TEXT,
+     data_key BLOB NOT NULL
+   )`,
+  `CREATE TABLE versions (
+     secret_arn TEXT NOT NULL REFERENCES secrets(arn) ON DELETE CASCADE,
+     version_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_accessed_at INTEGER,
+     kind TEXT,
+     value BLOB,
+     PRIMARY KEY (secret_arn, version_id)
+   )`,
+  `CREATE TABLE stages (
+     secret_arn TEXT NOT NULL REFERENCES secrets(arn) ON DELETE CASCADE,
+     stage TEXT NOT NULL,
+     version_id TEXT NOT NULL,
+     PRIMARY KEY (secret_arn, stage)
+   )`,
+  `CREATE INDEX stages_by_version ON stages(secret_arn, version_id)`,
+  `CREATE TABLE credentials (
+     access_key_id TEXT PRIMARY KEY,
+     user_name TEXT NOT NULL UNIQUE,
+     secret_access_key BLOB NOT NULL,
+     policy TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   )`,
+];
+
+interface SecretRow {
+  arn: string;
+  name: string;
+  description: string | null;
+  kms_key_id: string | null;
+  created_at: number;
+  last_changed_at: number;
+  last_accessed_at: number | null;
+  deleted_at: number | null;
+  deletion_date: number | null;
+  tags: string;
+  policy: string | null;
+  rotation: string | null;
+  data_key: Buffer;
+}
+
+const DAY_MS = 86_400_000;
+const KEY_CHECK = 'coffer master key check';
+
+export interface StoreOptions {
+  /** Folder for `secrets.db`; omitted means an in-memory database. */
+  dataDir?: string;
+  masterKey: Buffer;
+}
+
+/**
+ * Secrets, versions, staging labels and credentials in SQLite. WAL with `synchronous=FULL`, so a
+ * write is on disk before it is acknowledged; every value is sealed with AES-256-GCM under a
+ * per-secret data key, itself sealed under the master key, so the database file holds no plaintext.
+ */
+export class Store {
+  private readonly db: Database.Database;
+  private readonly masterKey: Buffer;
+  /** Unsealed data keys, so a hot read costs one AES-GCM operation and not two. */
+  private readonly dataKeys = new Map<string, Buffer>();
+  private readonly stmt;
+
+  constructor(options: StoreOptions) {
+    this.masterKey = options.masterKey;
+    let file = ':memory:';
+    if (options.dataDir !== undefined) {
+      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+      file = join(options.dataDir, 'secrets.db');
+      // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.checkMasterKey();
+    this.stmt = this.prepare();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version >= SCHEMA.length) return;
+    this.db.transaction(() => {
+      for (const sql of SCHEMA.slice(version)) this.db.exec(sql);
+      this.db.pragma(`user_version = ${SCHEMA.length}`);
+    })();
+  }
+
+  private checkMasterKey(): void {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('key_check') as
+      | { value: Buffer }
+      | undefined;
+    if (!row) {
+      this.db
+        .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
+        .run('key_check', seal(this.masterKey, Buffer.from(KEY_CHECK), 'meta:key_check'));
+      return;
+    }
+    try {
+      open(this.masterKey, row.value, 'meta:key_check');
+    } catch (error) {
+      if (error instanceof DecryptError) {
+        throw new Error(
+          'The master key does not match this data directory. Use the master.key file that created it, or set COFFER_MASTER_KEY to that key.',
+        );
+      }
+      throw error;
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      byArn: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE arn = ?'),
+      byName: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE name = ?'),
+      all: db.prepare<[], SecretRow>('SELECT * FROM secrets ORDER BY created_at, rowid'),
+      insertSecret: db.prepare(
+        `INSERT INTO secrets (arn, name, description, kms_key_id, created_at, last_changed_at, tags, data_key)
+         VALUES (@arn, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @dataKey)`,
+      ),
+      deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
+      dueForPurge: db.prepare<[number], { arn: string }>(
+        'SELECT arn FROM secrets WHERE deletion_date IS NOT NULL AND deletion_date <= ?',
+      ),
+      stageHolder: db.prepare<[string, string], { version_id: string }>(
+        'SELECT version_id FROM stages WHERE secret_arn = ? AND stage = ?',
+      ),
+      version: db.prepare<
+        [string, string],
+        { kind: string | null; value: Buffer | null; last_accessed_at: number | null; created_at: number }
+      >(
+        'SELECT kind, value, last_accessed_at, created_at FROM versions WHERE secret_arn = ? AND version_id = ?',
+      ),
+      versions: db.prepare<
+        [string],
+        { version_id: string; created_at: number; last_accessed_at: number | null; kind: string | null }
+      >(
+        'SELECT version_id, created_at, last_accessed_at, kind FROM versions WHERE secret_arn = ? ORDER BY seq DESC',
+      ),
+      stagesOf: db.prepare<[string], { stage: string; version_id: string }>(
+        'SELECT stage, version_id FROM stages WHERE secret_arn = ? ORDER BY rowid',
+      ),
+      nextSeq: db.prepare<[string], { seq: number }>(
+        'SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM versions WHERE secret_arn = ?',
+      ),
+      insertVersion: db.prepare(
+        `INSERT INTO versions (secret_arn, version_id, seq, created_at, kind, value)
+         VALUES (@arn, @versionId, @seq, @createdAt, @kind, @value)
+         ON CONFLICT (secret_arn, version_id) DO UPDATE SET kind = excluded.kind, value = excluded.value`,
+      ),
+      deleteVersion: db.prepare<[string, string]>(
+        'DELETE FROM versions WHERE secret_arn = ? AND version_id = ?',
+      ),
+      setStage: db.prepare<[string, string, string]>(
+        `INSERT INTO stages (secret_arn, stage, version_id) VALUES (?, ?, ?)
+         ON CONFLICT (secret_arn, stage) DO UPDATE SET version_id = excluded.version_id`,
+      ),
+      removeStage: db.prepare<[string, string]>('DELETE FROM stages WHERE secret_arn = ? AND stage = ?'),
+      touchSecret: db.prepare<[number, string]>('UPDATE secrets SET last_accessed_at = ? WHERE arn = ?'),
+      touchVersion: db.prepare<[number, string, string]>(
+        'UPDATE versions SET last_accessed_at = ? WHERE secret_arn = ? AND version_id = ?',
+      ),
+      credentials: db.prepare<
+        [],
+        {
+          access_key_id: string;
+          user_name: string;
+          secret_access_key: Buffer;
+          policy: string;
+          created_at: number;
+        }
+      >('SELECT * FROM credentials ORDER BY created_at'),
+      insertCredential: db.prepare(
+        `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at)
+         VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt)`,
+      ),
+      deleteCredential: db.prepare<[string]>('DELETE FROM credentials WHERE user_name = ?'),
+    };
+  }
+
+  /** Runs `fn` atomically: every write in it is committed (and synced) together or not at all. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  findByArn(arn: string): SecretRecord | undefined {
+    const row = this.stmt.byArn.get(arn);
+    return row && toRecord(row);
+  }
+
+  findByName(name: string): SecretRecord | undefined {
+    const row = this.stmt.byName.get(name);
+    return row && toRecord(row);
+  }
+
+  all(): SecretRecord[] {
+    return this.stmt.all.all().map(toRecord);
+  }
+
+  createSecret(
+    record: Omit<SecretRecord, 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation'>,
+  ): void {
+    const dataKey = newKey();
+    this.stmt.insertSecret.run({
+      arn: record.arn,
+      name: record.name,
+      description: record.description ?? null,
+      kmsKeyId: record.kmsKeyId ?? null,
+      createdAt: record.createdAt,
+      lastChangedAt: record.lastChangedAt,
+      tags: JSON.stringify(record.tags),
+      dataKey: seal(this.masterKey, dataKey, `datakey:${record.arn}`),
+    });
+    this.dataKeys.set(record.arn, dataKey);
+  }
+
+  /** Updates metadata columns; only the fields given change. */
+  updateSecret(
+    arn: string,
+    patch: Partial<
+      Pick<
+        SecretRecord,
+        | 'description'
+        | 'kmsKeyId'
+        | 'lastChangedAt'
+        | 'deletedAt'
+        | 'deletionDate'
+        | 'tags'
+        | 'policy'
+        | 'rotation'
+      >
+    >,
+  ): void {
+    const columns: Record<string, unknown> = {};
+    if ('description' in patch) columns.description = patch.description ?? null;
+    if ('kmsKeyId' in patch) columns.kms_key_id = patch.kmsKeyId ?? null;
+    if ('lastChangedAt' in patch) columns.last_changed_at = patch.lastChangedAt;
+    if ('deletedAt' in patch) columns.deleted_at = patch.deletedAt ?? null;
+    if ('deletionDate' in patch) columns.deletion_date = patch.deletionDate ?? null;
+    if ('tags' in patch) columns.tags = JSON.stringify(patch.tags ?? []);
+    if ('policy' in patch) columns.policy = patch.policy ?? null;
+    if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
+    const names = Object.keys(columns);
+    if (names.length === 0) return;
+    // Column names come from the fixed list above, never from input.
+    this.db
+      .prepare(`UPDATE secrets SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE arn = @arn`)
+      .run({ ...columns, arn });
+  }
+
+  deleteSecret(arn: string): void {
+    this.stmt.deleteSecret.run(arn);
+    this.dataKeys.delete(arn);
+  }
+
+  /** Secrets whose recovery window has ended, to be deleted for good. */
+  dueForPurge(now: number): string[] {
+    return this.stmt.dueForPurge.all(now).map((r) => r.arn);
+  }
+
+  stageHolder(arn: string, stage: string): string | undefined {
+    return this.stmt.stageHolder.get(arn, stage)?.version_id;
+  }
+
+  /** Every version, newest first, with its staging labels. */
+  versions(arn: string): VersionRecord[] {
+    const stages = new Map<string, string[]>();
+    for (const { stage, version_id } of this.stmt.stagesOf.all(arn)) {
+      const list = stages.get(version_id);
+      if (list) list.push(stage);
+      else stages.set(version_id, [stage]);
+    }
+    return this.stmt.versions.all(arn).map((row) => ({
+      versionId: row.version_id,
+      createdAt: row.created_at,
+      lastAccessedAt: row.last_accessed_at ?? undefined,
+      stages: stages.get(row.version_id) ?? [],
+      hasValue: row.kind !== null,
+    }));
+  }
+
+  /** Staging labels of every version that has one. */
+  versionStages(arn: string): Map<string, string[]> {
+    const stages = new Map<string, string[]>();
+    for (const { stage, version_id } of this.stmt.stagesOf.all(arn)) {
+      const list = stages.get(version_id);
+      if (list) list.push(stage);
+      else stages.set(version_id, [stage]);
+    }
+    return stages;
+  }
+
+  versionExists(arn: string, versionId: string): boolean {
+    return this.stmt.version.get(arn, versionId) !== undefined;
+  }
+
+  versionCreatedAt(arn: string, versionId: string): number | undefined {
+    return this.stmt.version.get(arn, versionId)?.created_at;
+  }
+
+  /**
+   * The decrypted value of a version; undefined when the version is missing or holds no value.
+   * Throws DecryptError when the stored ciphertext does not authenticate.
+   */
+  readValue(arn: string, versionId: string): SecretValue | undefined {
+    const row = this.stmt.version.get(arn, versionId);
+    if (!row || row.kind === null || row.value === null) return undefined;
+    const plain = open(this.dataKey(arn), row.value, valueAad(arn, versionId, row.kind));
+    return row.kind === 'string'
+      ? { kind: 'string', text: plain.toString('utf8') }
+      : { kind: 'binary', bytes: plain };
+  }
+
+  /** Writes a version's value (creating the version, or filling an empty one). */
+  writeVersion(arn: string, versionId: string, value: SecretValue | undefined, createdAt: number): void {
+    const kind = value?.kind ?? null;
+    const sealed =
+      value === undefined
+        ? null
+        : seal(
+            this.dataKey(arn),
+            value.kind === 'string' ? Buffer.from(value.text, 'utf8') : value.bytes,
+            valueAad(arn, versionId, value.kind),
+          );
+    const seq = this.stmt.nextSeq.get(arn)?.seq ?? 1;
+    this.stmt.insertVersion.run({ arn, versionId, seq, createdAt, kind, value: sealed });
+  }
+
+  deleteVersion(arn: string, versionId: string): void {
+    this.stmt.deleteVersion.run(arn, versionId);
+  }
+
+  setStage(arn: string, stage: string, versionId: string): void {
+    this.stmt.setStage.run(arn, stage, versionId);
+  }
+
+  removeStage(arn: string, stage: string): void {
+    this.stmt.removeStage.run(arn, stage);
+  }
+
+  /** Records an access; AWS keeps LastAccessedDate to the day, so at most one write per day. */
+  touch(record: SecretRecord, versionId: string, now: number): void {
+    const day = Math.floor(now / DAY_MS) * DAY_MS;
+    if (record.lastAccessedAt === day) return;
+    this.transaction(() => {
+      this.stmt.touchSecret.run(day, record.arn);
+      this.stmt.touchVersion.run(day, record.arn, versionId);
+    });
+  }
+
+  credentials(): StoredCredential[] {
+    return this.stmt.credentials.all().map((row) => ({
+      accessKeyId: row.access_key_id,
+      userName: row.user_name,
+      secretAccessKey: open(
+        this.masterKey,
+        row.secret_access_key,
+        `credential:${row.access_key_id}`,
+      ).toString('utf8'),
+      policy: row.policy,
+      createdAt: row.created_at,
+    }));
+  }
+
+  addCredential(credential: StoredCredential): void {
+    this.stmt.insertCredential.run({
+      accessKeyId: credential.accessKeyId,
+      userName: credential.userName,
+      secret: seal(
+        this.masterKey,
+        Buffer.from(credential.secretAccessKey, 'utf8'),
+        `credential:${credential.accessKeyId}`,
+      ),
+      policy: credential.policy,
+      createdAt: credential.createdAt,
+    });
+  }
+
+  removeCredential(userName: string): boolean {
+    return this.stmt.deleteCredential.run(userName).changes > 0;
+  }
+
+  private dataKey(arn: string): Buffer {
+    let key = this.dataKeys.get(arn);
+    if (!key) {
+      const row = this.stmt.byArn.get(arn);
+      if (!row) throw new Error(`no secret ${arn}`);
+      key = open(this.masterKey, row.data_key, `datakey:${arn}`);
+      this.dataKeys.set(arn, key);
+    }
+    return key;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+const valueAad = (arn: string, versionId: string, kind: string): string =>
+  `value:${arn}\u0000${versionId}\u0000${kind}`;
+
+function toRecord(row: SecretRow): SecretRecord {
+  return {
+    arn: row.arn,
+    name: row.name,
+    description: row.description ?? undefined,
+    kmsKeyId: row.kms_key_id ?? undefined,
+    createdAt: row.created_at,
+    lastChangedAt: row.last_changed_at,
+    lastAccessedAt: row.last_accessed_at ?? undefined,
+    deletedAt: row.deleted_at ?? undefined,
+    deletionDate: row.deletion_date ?? undefined,
+    tags: JSON.parse(row.tags) as Tag[],
+    policy: row.policy ?? undefined,
+    rotation: row.rotation ? (JSON.parse(row.rotation) as Record<string, unknown>) : undefined,
+  };
+}
