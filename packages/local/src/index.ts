@@ -18,3 +18,12 @@ export {
   MASTER_KEY_ENV,
   startLocalSecretsManager,
 } from './server.js';
+export {
+  auditLogPath,
+  clearRunningServer,
+  findRunningServer,
+  LocalAdmin,
+  type LocalAdminOptions,
+  type RunningServer,
+  writeRunningServer,
+} from './admin.js';

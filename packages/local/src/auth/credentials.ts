@@ -61,8 +61,15 @@ export class CredentialRegistry {
     };
   }
 
+  /** Looks a key up; on a miss, rereads the store, so credentials added by `coffer credentials add` work at once. */
   get(accessKeyId: string): Credential | undefined {
-    return this.byKeyId.get(accessKeyId);
+    const known = this.byKeyId.get(accessKeyId);
+    if (known) return known;
+    const stored = this.store.credentials().find((c) => c.accessKeyId === accessKeyId);
+    if (!stored) return undefined;
+    const credential = this.toCredential(stored);
+    this.byKeyId.set(accessKeyId, credential);
+    return credential;
   }
 
   list(): Credential[] {

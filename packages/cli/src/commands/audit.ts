@@ -1,0 +1,95 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { type AuditEntry, auditLogPath } from '@coffer/local';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, type CliIo } from '../io.js';
+
+const FOLLOW_POLL_MS = 250;
+
+function formatEntry(entry: AuditEntry): string {
+  const who = entry.principal?.split('/').pop() ?? '(unauthenticated)';
+  const secret = entry.secretArn?.split(':secret:')[1] ?? '-';
+  const outcome = entry.outcome === 'success' ? 'ok' : (entry.errorCode ?? 'error');
+  return `${entry.time}  ${who.padEnd(16)} ${entry.operation.padEnd(26)} ${outcome.padEnd(28)} ${secret}  ${entry.sourceIp}\n`;
+}
+
+const positiveInt = (value: string): number => {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a whole number above 0.');
+  return Number(value);
+};
+
+/** Reads whole lines appended since `offset`; returns the new offset (a partial last line is left for later). */
+function readLines(file: string, offset: number, onLine: (line: string) => void): number {
+  const size = statSync(file).size;
+  if (size < offset) return 0; // The log was replaced: start again from its beginning.
+  if (size === offset) return offset;
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(size - offset);
+    readSync(fd, buffer, 0, buffer.length, offset);
+    const text = buffer.toString('utf8');
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return offset;
+    for (const line of text.slice(0, end).split('\n')) if (line.trim() !== '') onLine(line);
+    return offset + Buffer.byteLength(text.slice(0, end + 1));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function auditCommand(io: CliIo): Command {
+  return new Command('audit')
+    .summary("print and follow the local server's audit log")
+    .description(
+      'Print the audit log of a local server: one line per API call with time, principal, operation,\n' +
+        'outcome and secret. It never holds a secret value.',
+    )
+    .addOption(new Option('-d, --data-dir <dir>', 'data dir of the server (default: your data directory)'))
+    .addOption(new Option('-f, --follow', 'keep printing new calls as they happen'))
+    .addOption(new Option('-n, --lines <n>', 'print only the last n calls').argParser(positiveInt))
+    .addOption(new Option('--json', 'print the raw JSON lines (for jq and scripts)'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ coffer audit -n 20
+  $ coffer audit --follow
+  $ coffer audit --json | jq 'select(.outcome == "error")'`,
+    )
+    .action(async (options: { dataDir?: string; follow?: boolean; lines?: number; json?: boolean }) => {
+      const file = auditLogPath(options.dataDir);
+      if (!existsSync(file)) {
+        throw new CliError(
+          `No audit log at ${file}: start a server with \`coffer serve\`${options.dataDir ? ` --data-dir ${options.dataDir}` : ''} first.`,
+        );
+      }
+      const print = (line: string) => {
+        if (options.json) {
+          io.stdout(`${line}\n`);
+          return;
+        }
+        try {
+          io.stdout(formatEntry(JSON.parse(line) as AuditEntry));
+        } catch {
+          io.stderr(`(skipped a line that is not valid JSON)\n`);
+        }
+      };
+      const backlog: string[] = [];
+      let offset = readLines(file, 0, (line) => backlog.push(line));
+      for (const line of options.lines === undefined ? backlog : backlog.slice(-options.lines)) print(line);
+      if (!options.follow) return;
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (existsSync(file)) offset = readLines(file, offset, print);
+        }, FOLLOW_POLL_MS);
+        const stop = () => {
+          clearInterval(timer);
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}
