@@ -57,9 +57,14 @@ export class LocalAdmin implements Disposable {
   constructor(options: LocalAdminOptions = {}) {
     this.dataDir = options.dataDir ?? defaultDataDir();
     if (!existsSync(join(this.dataDir, 'secrets.db'))) {
-      throw new Error(`No local Secrets Manager data in ${this.dataDir}: start one with \`coffer serve\` first.`);
+      throw new Error(
+        `No local Secrets Manager data in ${this.dataDir}: start one with \`coffer serve\` first.`,
+      );
     }
-    this.store = new Store({ dataDir: this.dataDir, masterKey: loadMasterKey(this.dataDir, options.masterKey) });
+    this.store = new Store({
+      dataDir: this.dataDir,
+      masterKey: loadMasterKey(this.dataDir, options.masterKey),
+    });
     this.registry = new CredentialRegistry(this.store, options.accountId ?? DEFAULT_ACCOUNT_ID);
   }
 

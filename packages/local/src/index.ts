@@ -3,6 +3,15 @@
  * and the AWS CLI use it unchanged: point their endpoint at it and sign with its credentials.
  */
 
+export {
+  auditLogPath,
+  clearRunningServer,
+  findRunningServer,
+  LocalAdmin,
+  type LocalAdminOptions,
+  type RunningServer,
+  writeRunningServer,
+} from './admin.js';
 export type { AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
@@ -18,12 +27,3 @@ export {
   MASTER_KEY_ENV,
   startLocalSecretsManager,
 } from './server.js';
-export {
-  auditLogPath,
-  clearRunningServer,
-  findRunningServer,
-  LocalAdmin,
-  type LocalAdminOptions,
-  type RunningServer,
-  writeRunningServer,
-} from './admin.js';

@@ -85,6 +85,12 @@ export function loadMasterKey(dataDir: string | undefined, explicit?: Buffer | s
   if (dataDir === undefined) return randomBytes(KEY_BYTES);
   const file = join(dataDir, 'master.key');
   if (existsSync(file)) return decodeKey(readFileSync(file, 'utf8'), file);
+  // A fresh key could never open an existing database, and would leave a misleading master.key behind.
+  if (existsSync(join(dataDir, 'secrets.db'))) {
+    throw new Error(
+      `${dataDir} holds a database but no master.key: restore the master.key file that created it, or pass its key as masterKey or ${MASTER_KEY_ENV}.`,
+    );
+  }
   const key = randomBytes(KEY_BYTES);
   writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   return key;
@@ -152,7 +158,14 @@ export async function startLocalSecretsManager(
     serveHttp(handler, req, res);
   });
   server.keepAliveTimeout = 65_000;
-  await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+  try {
+    await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+  } catch (error) {
+    // A refused start must not keep the database and the audit log open.
+    await audit.close();
+    store.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -253,7 +266,7 @@ function serveHttp(handler: RequestHandler, req: IncomingMessage, res: ServerRes
   });
   req.on('end', () => {
     if (aborted) return;
-    const headers: Record<string, string | undefined> = {};
+    const headers: Record<string, string | undefined> = Object.create(null);
     for (const [name, value] of Object.entries(req.headers)) {
       headers[name] = Array.isArray(value) ? value.join(',') : value;
     }

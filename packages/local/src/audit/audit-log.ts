@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 
 /** One API call. Never holds a secret value: only who did what to which secret, and how it ended. */
 export interface AuditEntry {
@@ -38,7 +38,10 @@ export class AuditLog {
   constructor(options: AuditLogOptions = {}) {
     this.keep = options.keep ?? 10_000;
     if (options.file !== undefined) {
-      this.stream = createWriteStream(options.file, { flags: 'a', mode: 0o600 });
+      // `mode` only applies when the file is created; a log left readable by others is tightened too.
+      closeSync(openSync(options.file, 'a', 0o600));
+      chmodSync(options.file, 0o600);
+      this.stream = createWriteStream(options.file, { flags: 'a' });
     }
   }
 

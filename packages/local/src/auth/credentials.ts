@@ -83,7 +83,7 @@ export class CredentialRegistry {
   }
 
   add(request: NewCredential): Credential {
-    if (!USER_NAME.test(request.userName)) {
+    if (typeof request.userName !== 'string' || !USER_NAME.test(request.userName)) {
       throw new TypeError(
         `Invalid user name ${JSON.stringify(request.userName)}: use 1-64 characters from A-Z a-z 0-9 and +=,.@_-`,
       );

@@ -66,14 +66,16 @@ function principalMatches(statement: PolicyStatement, principalArn: string, acco
   const principal = statement.Principal;
   if (principal === undefined) return false;
   if (principal === '*') return true;
+  if (typeof principal !== 'object' || principal === null) return false;
   const names = list(principal.AWS) ?? [];
   return names.some(
     (p) =>
-      p === '*' ||
-      p === principalArn ||
-      p === accountId ||
-      p === `arn:aws:iam::${accountId}:root` ||
-      wildcard(p, false).test(principalArn),
+      typeof p === 'string' &&
+      (p === '*' ||
+        p === principalArn ||
+        p === accountId ||
+        p === `arn:aws:iam::${accountId}:root` ||
+        wildcard(p, false).test(principalArn)),
   );
 }
 
@@ -125,12 +127,33 @@ export function policyProblem(value: unknown, { resourcePolicy = false } = {}): 
         return `${where}: ${key} must be a string or a list of strings.`;
       }
     }
-    if (resourcePolicy && st.Principal === undefined) return `${where} needs a Principal.`;
-    if (!resourcePolicy && st.Resource === undefined && st.NotResource === undefined) {
-      return `${where} needs Resource or NotResource.`;
+    // Evaluating a statement without its Condition would grant more than its author meant.
+    for (const key of ['Condition', 'NotPrincipal'] as const) {
+      if (st[key] !== undefined) return `${where}: ${key} is not supported by the local server.`;
+    }
+    if (resourcePolicy) {
+      if (st.Principal === undefined) return `${where} needs a Principal.`;
+      const problem = principalProblem(st.Principal);
+      if (problem) return `${where}: ${problem}`;
+    } else {
+      if (st.Principal !== undefined) return `${where}: an identity policy must not have a Principal.`;
+      if (st.Resource === undefined && st.NotResource === undefined) {
+        return `${where} needs Resource or NotResource.`;
+      }
     }
   }
   return undefined;
+}
+
+function principalProblem(principal: unknown): string | undefined {
+  if (principal === '*') return undefined;
+  const message = 'Principal must be "*" or {"AWS": <ARN, account id or list of them>}.';
+  if (typeof principal !== 'object' || principal === null || Array.isArray(principal)) return message;
+  const keys = Object.keys(principal);
+  const aws = (principal as { AWS?: unknown }).AWS;
+  if (keys.length !== 1 || keys[0] !== 'AWS') return message;
+  const ok = typeof aws === 'string' || (Array.isArray(aws) && aws.every((p) => typeof p === 'string'));
+  return ok ? undefined : message;
 }
 
 /** Whether a resource policy grants anything to everyone (what BlockPublicPolicy refuses). */
@@ -138,6 +161,7 @@ export function isPublic(policy: PolicyDocument): boolean {
   return statements(policy).some((s) => {
     if (s.Effect !== 'Allow' || s.Principal === undefined) return false;
     if (s.Principal === '*') return true;
+    if (typeof s.Principal !== 'object' || s.Principal === null) return false;
     return (list(s.Principal.AWS) ?? []).includes('*');
   });
 }

@@ -83,10 +83,13 @@ export class SigV4Verifier {
     if (!signedHeaders.includes('host')) {
       throw invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
-    const headers: Record<string, string> = {};
+    // Signed header names come from the caller: `constructor` or `__proto__` must not reach Object.prototype.
+    const headers: Record<string, string> = Object.create(null);
     for (const name of signedHeaders) {
-      const value = request.headers[name];
-      if (value !== undefined) headers[name] = value;
+      const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined;
+      // A listed header that was not sent would drop out of the canonical request unnoticed.
+      if (typeof value !== 'string') throw this.mismatch();
+      headers[name] = value;
     }
     // The signer trusts x-amz-content-sha256 when present; check it against the body we actually got.
     const claimedHash = headers['x-amz-content-sha256'];

@@ -5,7 +5,8 @@ import { type Operation, resolveSecret, SECRET_ID } from './context.js';
 export const putResourcePolicy: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   const text = input.string('ResourcePolicy', { required: true, min: 1, max: 20_480 });
-  const blockPublic = input.boolean('BlockPublicPolicy') ?? true;
+  // AWS documents that public policies are not blocked unless BlockPublicPolicy is true.
+  const blockPublic = input.boolean('BlockPublicPolicy') ?? false;
   input.done();
   const secret = resolveSecret(ctx, secretId, 'PutResourcePolicy');
   let policy: unknown;

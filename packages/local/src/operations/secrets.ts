@@ -26,7 +26,7 @@ import {
   sameValue,
   TOKEN,
 } from './context.js';
-import { readTags } from './tags.js';
+import { mergeTags, readTags } from './tags.js';
 
 const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const DAY_MS = 86_400_000;
@@ -48,11 +48,12 @@ export const createSecret: Operation = (input, ctx) => {
   const description = input.string('Description', { max: 2048 });
   const kmsKeyId = input.string('KmsKeyId', { max: 2048 });
   const value = readValue(input);
-  const tags = readTags(input, 'Tags');
+  const requestedTags = readTags(input, 'Tags');
   input.boolean('ForceOverwriteReplicaSecret');
   const replicas = input.objectList('AddReplicaRegions', { min: 1 });
   input.done();
   checkNameChars(name);
+  const tags = mergeTags([], requestedTags);
   if (replicas) {
     throw invalidRequest('The local Secrets Manager has a single region; replica regions are not supported.');
   }

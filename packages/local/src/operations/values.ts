@@ -106,6 +106,8 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
     );
   }
   authorize(ctx, 'BatchGetSecretValue', '*');
+  // AWS documents that listing by Filters also needs secretsmanager:ListSecrets.
+  if (filters !== undefined) authorize(ctx, 'ListSecrets', '*');
 
   const values: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];

@@ -7,7 +7,7 @@ import { serialization, validation } from './errors.js';
  * never echoed, as AWS redacts them.
  */
 export class Input {
-  private readonly violations: string[] = [];
+  private readonly violations: Violation[] = [];
 
   private constructor(private readonly fields: Record<string, unknown>) {}
 
@@ -49,10 +49,7 @@ export class Input {
   }
 
   private violate(name: string, value: unknown, constraint: string, sensitive = false): void {
-    const shown = sensitive || typeof value !== 'string' ? '' : ` '${value}'`;
-    this.violations.push(
-      `Value${shown} at '${memberName(name)}' failed to satisfy constraint: ${constraint}`,
-    );
+    this.violations.push({ shown: shownValue(value, sensitive), path: memberName(name), constraint });
   }
 
   string(name: string, rule: StringRule & { required: true }): string;
@@ -117,9 +114,9 @@ export class Input {
     }
     const bytes = Buffer.from(value, 'base64');
     if (rule.min !== undefined && bytes.length < rule.min) {
-      this.violate(name, null, `Member must have length greater than or equal to ${rule.min}`);
+      this.violate(name, null, `Member must have length greater than or equal to ${rule.min}`, true);
     } else if (rule.max !== undefined && bytes.length > rule.max) {
-      this.violate(name, null, `Member must have length less than or equal to ${rule.max}`);
+      this.violate(name, null, `Member must have length less than or equal to ${rule.max}`, true);
     }
     return bytes;
   }
@@ -161,20 +158,18 @@ export class Input {
 
   /** Reports another Input's violations (of a list member) as this request's. */
   adopt(child: Input, prefix: string): void {
-    for (const v of child.violations) {
-      this.violations.push(v.replace(/ at '([^']+)'/, ` at '${memberName(prefix)}.$1'`));
-    }
+    for (const v of child.violations) this.violations.push({ ...v, path: `${memberName(prefix)}.${v.path}` });
   }
 
   private adoptAs(child: Input, path: string): void {
-    for (const v of child.violations) this.violations.push(v.replace(/ at '[^']+'/, ` at '${path}'`));
+    for (const v of child.violations) this.violations.push({ ...v, path });
   }
 
   private checkListLength(name: string, value: unknown[], rule: { min?: number; max?: number }) {
     if (rule.min !== undefined && value.length < rule.min) {
-      this.violate(name, null, `Member must have length greater than or equal to ${rule.min}`);
+      this.violate(name, value, `Member must have length greater than or equal to ${rule.min}`);
     } else if (rule.max !== undefined && value.length > rule.max) {
-      this.violate(name, null, `Member must have length less than or equal to ${rule.max}`);
+      this.violate(name, value, `Member must have length less than or equal to ${rule.max}`);
     }
   }
 
@@ -183,7 +178,7 @@ export class Input {
     const count = this.violations.length;
     if (count === 0) return;
     throw validation(
-      `${count} validation error${count === 1 ? '' : 's'} detected: ${this.violations.join('; ')}`,
+      `${count} validation error${count === 1 ? '' : 's'} detected: ${this.violations.map(render).join('; ')}`,
     );
   }
 }
@@ -201,6 +196,30 @@ export interface StringRule {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+interface Violation {
+  /** `Value 'x'`, `Value null`, or just `Value` when the value is not shown. */
+  readonly shown: string;
+  readonly path: string;
+  readonly constraint: string;
+}
+
+const render = (v: Violation): string =>
+  `${v.shown} at '${v.path}' failed to satisfy constraint: ${v.constraint}`;
+
+/**
+ * Coral's rendering of an offending value: quoted (lists as `[a, b]`), `null` when absent, and left
+ * out entirely for sensitive members and for structures.
+ */
+function shownValue(value: unknown, sensitive: boolean): string {
+  if (sensitive) return 'Value';
+  if (value === null) return 'Value null';
+  if (typeof value === 'string' || typeof value === 'number') return `Value '${value}'`;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    return `Value '[${value.join(', ')}]'`;
+  }
+  return 'Value';
+}
 
 /** AWS names members in validation messages with a lower-case first letter ("at 'secretId'"). */
 const memberName = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);

@@ -134,12 +134,18 @@ export class Store {
       chmodSync(file, 0o600);
     }
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
-    this.checkMasterKey();
-    this.stmt = this.prepare();
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+      this.checkMasterKey();
+      this.stmt = this.prepare();
+    } catch (error) {
+      // A refused start (wrong master key) must not keep the database open and locked.
+      this.db.close();
+      throw error;
+    }
   }
 
   private migrate(): void {

@@ -1,0 +1,432 @@
+// GetSecretValue through the Coffer local Secrets Manager (SigV4 verification on) vs a no-op node:http
+// server, both driven by the same autocannon load generator in the same run, each server in its own
+// child process. Then the AWS SDK's own per-call client overhead: sequential `client.send()` vs a raw
+// keep-alive `http.request` replaying the SDK's exact signed request against the same server.
+//
+//   node bench/local-server.bench.js             (after `npm run build`)
+//   node bench/local-server.bench.js --profile   also write a CPU profile of the local server and print its hot spots
+//
+// Environment: BENCH_DURATION (seconds per load measurement, default 5), BENCH_SDK_CALLS (default 2000).
+// No assertions: it prints numbers.
+import { fork } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import autocannon from 'autocannon';
+import { printCpuProfileSummary } from './cpuprofile.js';
+
+// The SDK warns once that future versions will need Node 22; that is not what this bench is about.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const SERVER_CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP_S = 1;
+const CONCURRENCY = [1, 10, 50];
+const SDK_CALLS = Number(process.env.BENCH_SDK_CALLS ?? 2000);
+const SDK_WARMUP_CALLS = 300;
+const SDK_ROUNDS = 8;
+const PROFILE = process.argv.includes('--profile');
+const SECRET_ID = 'bench/db';
+const SECRET_STRING = '{"user":"app","password":"correct horse battery staple"}';
+
+// --- child processes, always cleaned up -------------------------------------------------------------
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const children = new Set();
+
+function killChildren() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }
+}
+process.on('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping server processes`);
+    killChildren();
+    process.exit(128 + (os.constants.signals[signal] ?? 1));
+  });
+}
+
+/**
+ * Forks `server-child.js <kind>` and waits for its address.
+ * @param {'local' | 'noop'} kind
+ */
+function startServer(kind, execArgv = []) {
+  const child = fork(SERVER_CHILD, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    const onExit = (code, signal) =>
+      reject(new Error(`${kind} server exited before it was ready (code ${code}, signal ${signal})`));
+    child.once('error', reject);
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      child.off('error', reject);
+      const exited = new Promise((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) done();
+        else child.once('exit', () => done());
+      });
+      resolve({
+        kind,
+        ...message,
+        /** The server process's CPU time so far (user + system), in microseconds. */
+        cpuMicros: () =>
+          new Promise((done, fail) => {
+            const onMessage = (reply) => {
+              if (reply?.type !== 'cpu') return;
+              child.off('message', onMessage);
+              done(reply.usage.user + reply.usage.system);
+            };
+            child.on('message', onMessage);
+            if (!child.connected) fail(new Error(`${kind} server is gone`));
+            else child.send('cpu');
+          }),
+        /** Asks the child to close and exit (so a CPU profile gets written); kills it after 5 s. */
+        stop: async () => {
+          if (child.connected) child.send('stop');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+    });
+  });
+}
+
+// --- requests -----------------------------------------------------------------------------------------
+
+/** A GetSecretValue request signed with the server's credentials (valid for 5 minutes, no nonce). */
+async function signGetSecretValue(server) {
+  const body = JSON.stringify({ SecretId: SECRET_ID });
+  const host = `127.0.0.1:${server.port}`;
+  const signer = new SignatureV4({
+    credentials: server.credentials,
+    region: server.region,
+    service: 'secretsmanager',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: server.port,
+      path: '/',
+      headers: {
+        host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'secretsmanager.GetSecretValue',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    }),
+  );
+  return { method: 'POST', path: '/', headers: { ...signed.headers }, body };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function stats(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    count: sorted.length,
+    mean: sum / sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+  };
+}
+
+// --- load (autocannon) --------------------------------------------------------------------------------
+
+/**
+ * Drives `server` with `connections` keep-alive clients for `seconds`, replaying one freshly signed
+ * request. Latencies are recorded per response at sub-millisecond resolution (autocannon's own
+ * histogram is in whole milliseconds).
+ */
+async function load(server, connections, seconds) {
+  const request = await signGetSecretValue(server);
+  // autocannon writes Host and Content-Length itself, from the same values we signed.
+  const { host, 'content-length': _length, ...headers } = request.headers;
+  const latencies = [];
+  let errors = 0;
+  const instance = autocannon({
+    url: server.endpoint,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    method: request.method,
+    headers: { ...headers, host },
+    body: request.body,
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode === 200) latencies.push(responseTime);
+    else errors++;
+  });
+  const cpuBefore = await server.cpuMicros();
+  const result = await instance;
+  const cpu = (await server.cpuMicros()) - cpuBefore;
+  const s = stats(latencies);
+  return {
+    rps: s.count / (result.duration || seconds),
+    cpuPerRequest: cpu / Math.max(1, s.count + errors),
+    p50: s.p50,
+    p99: s.p99,
+    errors: errors + result.errors + result.timeouts,
+  };
+}
+
+// --- SDK per-call overhead ------------------------------------------------------------------------------
+
+/** The SDK client, plus the exact signed request it sends (captured at the innermost step). */
+function sdkClient(server) {
+  const client = new SecretsManagerClient({
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+    maxAttempts: 1,
+  });
+  const captured = { request: undefined };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      captured.request = args.request;
+      return next(args);
+    },
+    { step: 'deserialize', name: 'benchCaptureRequest' },
+  );
+  return { client, captured };
+}
+
+/** Sends the pre-signed request over one keep-alive socket and reads the whole answer. */
+function rawSend(agent, server, request) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port: server.port,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`raw request: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString()}`));
+          } else {
+            resolve(Buffer.concat(chunks));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(request.body);
+  });
+}
+
+async function timeCalls(count, call, into) {
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await call();
+    into?.push(performance.now() - started);
+  }
+}
+
+async function sdkOverhead(server) {
+  const { client, captured } = sdkClient(server);
+  const command = () => client.send(new GetSecretValueCommand({ SecretId: SECRET_ID }));
+  await command();
+  const sdkRequest = captured.request;
+  if (!sdkRequest) throw new Error('did not capture the SDK request');
+  const raw = {
+    method: sdkRequest.method,
+    path: sdkRequest.path,
+    headers: { ...sdkRequest.headers },
+    body: sdkRequest.body,
+  };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const send = () => rawSend(agent, server, raw);
+  try {
+    await timeCalls(SDK_WARMUP_CALLS, command);
+    await timeCalls(SDK_WARMUP_CALLS, send);
+    // Interleave the two in rounds so machine noise hits both alike.
+    const sdk = [];
+    const rawTimes = [];
+    const perRound = Math.ceil(SDK_CALLS / SDK_ROUNDS);
+    for (let round = 0; round < SDK_ROUNDS; round++) {
+      await timeCalls(perRound, send, rawTimes);
+      await timeCalls(perRound, command, sdk);
+    }
+    return { sdk: stats(sdk), raw: stats(rawTimes) };
+  } finally {
+    client.destroy();
+    agent.destroy();
+  }
+}
+
+// --- output ---------------------------------------------------------------------------------------------
+
+const ms = (value) => (Number.isFinite(value) ? value.toFixed(3) : '-');
+const int = (value) => Math.round(value).toLocaleString('en-US');
+
+function describeMachine() {
+  const cpus = os.cpus();
+  console.log(
+    'local-server bench: GetSecretValue through @coffer/local (SigV4 verified) vs a no-op node:http',
+  );
+  console.log(
+    `machine: node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
+  );
+  console.log(
+    `load: autocannon ${DURATION_S}s per cell (after ${WARMUP_S}s warm-up), keep-alive, pipelining 1; servers in their own processes`,
+  );
+  if (os.availableParallelism() <= 2) {
+    console.log('note: with 2 cores, load generator and server each get ~one core; numbers are noisy');
+  }
+  console.log('');
+}
+
+function printTable(rows) {
+  const columns = [
+    { title: 'scenario', width: 26, align: 'left' },
+    { title: 'concurrency', width: 11 },
+    { title: 'req/s', width: 9 },
+    { title: 'p50 ms', width: 8 },
+    { title: 'p99 ms', width: 8 },
+    { title: 'ratio vs no-op', width: 14 },
+    { title: 'server CPU us/req', width: 17 },
+    { title: 'errors', width: 6 },
+  ];
+  const format = (cells) =>
+    cells
+      .map((cell, i) => {
+        const { width, align } = columns[i] ?? { width: 8 };
+        return align === 'left' ? String(cell).padEnd(width) : String(cell).padStart(width);
+      })
+      .join('  ')
+      .trimEnd();
+  console.log(format(columns.map((c) => c.title)));
+  console.log(format(columns.map((c) => '-'.repeat(c.width))));
+  for (const row of rows) console.log(format(row));
+}
+
+// --- main -----------------------------------------------------------------------------------------------
+
+async function main() {
+  describeMachine();
+  const profileDir = PROFILE ? mkdtempSync(join(os.tmpdir(), 'coffer-bench-prof-')) : undefined;
+  // With --profile, both servers are profiled, so their costs per request can be compared.
+  const execArgv = (kind) =>
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${kind}.cpuprofile`] : [];
+  const [noop, local] = await Promise.all([
+    startServer('noop', execArgv('noop')),
+    startServer('local', execArgv('local')),
+  ]);
+  try {
+    const { client } = sdkClient(local);
+    await client.send(new CreateSecretCommand({ Name: SECRET_ID, SecretString: SECRET_STRING }));
+    client.destroy();
+
+    for (const server of [noop, local]) await load(server, 10, WARMUP_S);
+
+    const rows = [];
+    const results = new Map();
+    for (const connections of CONCURRENCY) {
+      const base = await load(noop, connections, DURATION_S);
+      const ours = await load(local, connections, DURATION_S);
+      results.set(connections, { base, ours });
+      process.stderr.write(`  measured ${connections} connection(s)\n`);
+    }
+    for (const connections of CONCURRENCY) {
+      const { base } = results.get(connections);
+      rows.push([
+        'no-op node:http',
+        connections,
+        int(base.rps),
+        ms(base.p50),
+        ms(base.p99),
+        '1.00',
+        base.cpuPerRequest.toFixed(1),
+        base.errors,
+      ]);
+    }
+    for (const connections of CONCURRENCY) {
+      const { base, ours } = results.get(connections);
+      rows.push([
+        'coffer local (SigV4 on)',
+        connections,
+        int(ours.rps),
+        ms(ours.p50),
+        ms(ours.p99),
+        (ours.rps / base.rps).toFixed(2),
+        ours.cpuPerRequest.toFixed(1),
+        ours.errors,
+      ]);
+    }
+    console.log('');
+    printTable(rows);
+
+    const at50 = results.get(50);
+    if (at50) {
+      const ratio = at50.ours.rps / at50.base.rps;
+      console.log('');
+      console.log(
+        `target at 50 concurrent: throughput >= 0.50x no-op (got ${ratio.toFixed(2)}x: ${ratio >= 0.5 ? 'met' : 'NOT met'}), ` +
+          `p99 < 5 ms (got ${ms(at50.ours.p99)} ms: ${at50.ours.p99 < 5 ? 'met' : 'NOT met'})`,
+      );
+    }
+
+    console.log('');
+    console.log(
+      `AWS SDK per-call client overhead (sequential, 1 keep-alive connection, ${SDK_CALLS} calls each, same server):`,
+    );
+    const overhead = await sdkOverhead(local);
+    const line = (label, s) =>
+      console.log(
+        `  ${label.padEnd(42)} mean ${ms(s.mean).padStart(7)} ms   p50 ${ms(s.p50).padStart(7)} ms   p99 ${ms(s.p99).padStart(7)} ms`,
+      );
+    line('client.send(GetSecretValueCommand)', overhead.sdk);
+    line('raw http.request, same signed request', overhead.raw);
+    line('=> SDK overhead per call (difference)', {
+      mean: overhead.sdk.mean - overhead.raw.mean,
+      p50: overhead.sdk.p50 - overhead.raw.p50,
+      p99: overhead.sdk.p99 - overhead.raw.p99,
+    });
+  } finally {
+    await Promise.all([noop.stop(), local.stop()]);
+  }
+
+  if (profileDir) {
+    const files = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
+    console.log('');
+    if (files.length === 0) console.log(`no CPU profile was written to ${profileDir}`);
+    for (const file of files) printCpuProfileSummary(join(profileDir, file), 25);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  killChildren();
+  process.exit(1);
+});

@@ -1,0 +1,213 @@
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { HttpRequest } from '@smithy/protocol-http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalSecretsManager } from '../src/index.js';
+import { clientFor, errorOf, startTestServer } from './helpers.js';
+import { send, signRequest, unsignedCall } from './signing.js';
+
+const MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+const AMZ_DATE = String.raw`\d{8}T\d{6}Z`;
+
+describe('SigV4 authentication', () => {
+  let server: LocalSecretsManager;
+  beforeAll(async () => {
+    server = await startTestServer();
+    await clientFor(server).send(new CreateSecretCommand({ Name: 'auth/secret', SecretString: 'value' }));
+  });
+  afterAll(() => server.close());
+
+  it('accepts the admin credential through the SDK', async () => {
+    const got = await clientFor(server).send(new GetSecretValueCommand({ SecretId: 'auth/secret' }));
+    expect(got.SecretString).toBe('value');
+  });
+
+  it('accepts a raw request signed with the SDK signer (the raw helper is sound)', async () => {
+    const response = await send(
+      await signRequest(server, { operation: 'GetSecretValue', body: '{"SecretId":"auth/secret"}' }),
+    );
+    expect(response.status).toBe(200);
+    expect(response.json?.SecretString).toBe('value');
+  });
+
+  it('refuses a wrong secret access key with InvalidSignatureException', async () => {
+    const client = clientFor(server, {
+      accessKeyId: server.credentials.accessKeyId,
+      secretAccessKey: `${server.credentials.secretAccessKey}x`,
+    });
+    const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
+    expect(error.name).toBe('InvalidSignatureException');
+    expect(error.message).toBe(MISMATCH);
+    expect(error.$metadata?.httpStatusCode).toBe(400);
+  });
+
+  it('refuses an unknown access key with UnrecognizedClientException', async () => {
+    const client = clientFor(server, {
+      accessKeyId: 'AKIAUNKNOWNUNKNOWN00',
+      secretAccessKey: server.credentials.secretAccessKey,
+    });
+    const error = await errorOf(() => client.send(new ListSecretsCommand({})));
+    expect(error.name).toBe('UnrecognizedClientException');
+    expect(error.message).toBe('The security token included in the request is invalid.');
+    expect(error.$metadata?.httpStatusCode).toBe(400);
+  });
+
+  it('refuses a body changed after signing', async () => {
+    const signed = await signRequest(server, {
+      operation: 'GetSecretValue',
+      body: '{"SecretId":"auth/secret"}',
+    });
+    // Same length, so only the signature can tell.
+    const tampered = { ...signed, body: Buffer.from('{"SecretId":"auth/secreT"}', 'utf8') };
+    expect(tampered.body.length).toBe(signed.body.length);
+    const response = await send(tampered);
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/InvalidSignatureException$/);
+    expect(response.json?.message).toBe(MISMATCH);
+    expect(response.text).not.toContain('value');
+  });
+
+  it('refuses a body changed after signing even when x-amz-content-sha256 was signed', async () => {
+    const original = '{"SecretId":"auth/secret"}';
+    const { createHash } = await import('node:crypto');
+    const signed = await signRequest(server, {
+      operation: 'GetSecretValue',
+      headers: { 'x-amz-content-sha256': createHash('sha256').update(original).digest('hex') },
+      body: original,
+    });
+    const response = await send({ ...signed, body: Buffer.from('{"SecretId":"auth/other!"}', 'utf8') });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/InvalidSignatureException$/);
+  });
+
+  it('refuses a changed signed header (X-Amz-Target)', async () => {
+    const signed = await signRequest(server, {
+      operation: 'DescribeSecret',
+      body: '{"SecretId":"auth/secret"}',
+    });
+    const response = await send({
+      ...signed,
+      headers: { ...signed.headers, 'x-amz-target': 'secretsmanager.GetSecretValue' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/InvalidSignatureException$/);
+  });
+
+  it('refuses a request signed more than five minutes ago (Signature expired)', async () => {
+    const client = clientFor(server, server.credentials, { systemClockOffset: -10 * 60_000 });
+    const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
+    expect(error.name).toBe('InvalidSignatureException');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Signature expired: ${AMZ_DATE} is now earlier than ${AMZ_DATE} \\(${AMZ_DATE} - 5 min\\.\\)$`,
+      ),
+    );
+  });
+
+  it('refuses a request signed more than five minutes ahead (Signature not yet current)', async () => {
+    const client = clientFor(server, server.credentials, { systemClockOffset: 10 * 60_000 });
+    const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
+    expect(error.name).toBe('InvalidSignatureException');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Signature not yet current: ${AMZ_DATE} is still later than ${AMZ_DATE} \\(${AMZ_DATE} \\+ 5 min\\.\\)$`,
+      ),
+    );
+  });
+
+  it('accepts a request within the five-minute window', async () => {
+    const client = clientFor(server, server.credentials, { systemClockOffset: -2 * 60_000 });
+    const got = await client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' }));
+    expect(got.SecretString).toBe('value');
+  });
+
+  it('refuses a credential scoped to another region', async () => {
+    const client = clientFor(server, server.credentials, { region: 'eu-west-1' });
+    const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
+    expect(error.name).toBe('InvalidSignatureException');
+    expect(error.message).toBe('Credential should be scoped to a valid region. ');
+  });
+
+  it('refuses a credential scoped to another service', async () => {
+    const signed = await signRequest(server, { operation: 'ListSecrets', body: '{}' });
+    const scoped = signed.headers.authorization?.replace('/secretsmanager/', '/kms/') ?? '';
+    const response = await send({ ...signed, headers: { ...signed.headers, authorization: scoped } });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/InvalidSignatureException$/);
+    expect(response.json?.message).toBe("Credential should be scoped to correct service: 'secretsmanager'. ");
+  });
+
+  it('refuses a request without an Authorization header (MissingAuthenticationTokenException)', async () => {
+    const response = await unsignedCall(server, {
+      operation: 'GetSecretValue',
+      body: '{"SecretId":"auth/secret"}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({
+      __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
+      message: 'Request is missing Authentication Token',
+    });
+  });
+
+  it('surfaces a missing Authorization header as the SDK exception MissingAuthenticationTokenException', async () => {
+    const client = clientFor(server);
+    type Middleware = Parameters<typeof client.middlewareStack.addRelativeTo>[0];
+    type Args = { request: unknown };
+    const stripAuthorization = ((next: (args: Args) => Promise<unknown>) => async (args: Args) => {
+      if (HttpRequest.isInstance(args.request)) delete args.request.headers.authorization;
+      return next(args);
+    }) as unknown as Middleware;
+    client.middlewareStack.addRelativeTo(stripAuthorization, {
+      relation: 'after',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'stripAuthorization',
+    });
+    const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
+    expect(error.name).toBe('MissingAuthenticationTokenException');
+    expect(error.message).toBe('Request is missing Authentication Token');
+  });
+
+  it('refuses a malformed Authorization header (IncompleteSignatureException)', async () => {
+    const signed = await signRequest(server, { operation: 'ListSecrets', body: '{}' });
+    const response = await send({ ...signed, headers: { ...signed.headers, authorization: 'Bearer abc' } });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/IncompleteSignatureException$/);
+  });
+
+  it('refuses a signature that does not list host among the signed headers', async () => {
+    const signed = await signRequest(server, { operation: 'ListSecrets', body: '{}' });
+    const authorization = (signed.headers.authorization ?? '').replace(
+      /SignedHeaders=[^,]+/,
+      'SignedHeaders=x-amz-date',
+    );
+    const response = await send({ ...signed, headers: { ...signed.headers, authorization } });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/InvalidSignatureException$/);
+  });
+
+  it('treats signed header names that are Object.prototype keys as ordinary absent headers', async () => {
+    for (const name of ['constructor', '__proto__', 'tostring', 'hasownproperty']) {
+      const signed = await signRequest(server, { operation: 'ListSecrets', body: '{}' });
+      const authorization = (signed.headers.authorization ?? '').replace(
+        /SignedHeaders=([^,]+)/,
+        `SignedHeaders=$1;${name}`,
+      );
+      const response = await send({ ...signed, headers: { ...signed.headers, authorization } });
+      expect(response.status, name).toBe(400);
+      expect(response.json?.__type, name).toMatch(/InvalidSignatureException$/);
+    }
+  });
+
+  it('does not let a removed credential sign any more', async () => {
+    const extra = server.addCredential({ userName: 'short-lived' });
+    const client = clientFor(server, extra);
+    await client.send(new ListSecretsCommand({}));
+    expect(server.removeCredential('short-lived')).toBe(true);
+    const error = await errorOf(() => client.send(new ListSecretsCommand({})));
+    expect(error.name).toBe('UnrecognizedClientException');
+  });
+});
