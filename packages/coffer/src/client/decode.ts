@@ -1,0 +1,127 @@
+import { InvalidSecretFormatError } from '../errors.js';
+import { MASK, Secret } from '../secret.js';
+import { issuePath, type StandardSchemaV1 } from '../standard-schema.js';
+
+export type SecretFormat = 'string' | 'bytes' | 'json';
+
+/** What Secrets Manager returned for one version, before it is shaped for a caller. */
+export interface RawSecret {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  readonly string: string | undefined;
+  readonly binary: Uint8Array | undefined;
+}
+
+/** A secret value with its metadata; deeply immutable. */
+export interface SecretResult<V> {
+  readonly value: Secret<V>;
+  readonly name: string;
+  readonly arn: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function asText(raw: RawSecret, secretId: string): string {
+  if (raw.string !== undefined) return raw.string;
+  if (raw.binary === undefined) return '';
+  try {
+    return utf8.decode(raw.binary);
+  } catch {
+    throw new InvalidSecretFormatError(
+      `Secret "${secretId}" is binary and not UTF-8 text: read it with { as: 'bytes' }.`,
+      {
+        secretId,
+      },
+    );
+  }
+}
+
+/** JSON.parse's own errors quote the input, so they are replaced by one that says only where it failed. */
+function parseJson(text: string, secretId: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
+    throw new InvalidSecretFormatError(
+      `Secret "${secretId}" is not valid JSON${position === undefined ? '' : ` (parsing failed at character ${position})`}: store a JSON object, or read it with { as: 'string' }.`,
+      { secretId },
+    );
+  }
+}
+
+/** Replaces every leaf value of the secret in a validator's message, since some validators quote what they got. */
+function scrub(message: string, value: unknown): string {
+  const leaves: string[] = [];
+  const walk = (v: unknown) => {
+    if (v !== null && typeof v === 'object') for (const child of Object.values(v)) walk(child);
+    else if (v !== undefined && v !== null) leaves.push(String(v));
+  };
+  walk(value);
+  let clean = message;
+  for (const leaf of leaves.filter((l) => l.length >= 3).sort((a, b) => b.length - a.length)) {
+    clean = clean.split(leaf).join(MASK);
+  }
+  return clean;
+}
+
+async function validate<S extends StandardSchemaV1>(
+  schema: S,
+  value: unknown,
+  secretId: string,
+): Promise<StandardSchemaV1.InferOutput<S>> {
+  const result = await schema['~standard'].validate(value);
+  if (result.issues === undefined) return result.value as StandardSchemaV1.InferOutput<S>;
+  const paths = result.issues.map(issuePath);
+  const details = result.issues
+    .map((issue) => `${issuePath(issue)}: ${scrub(issue.message, value)}`)
+    .join('; ');
+  throw new InvalidSecretFormatError(`Secret "${secretId}" does not match its schema: ${details}`, {
+    secretId,
+    paths,
+  });
+}
+
+const result = (raw: RawSecret, value: unknown): SecretResult<unknown> =>
+  Object.freeze({
+    value: new Secret(value),
+    name: raw.name,
+    arn: raw.arn,
+    versionId: raw.versionId,
+    versionStages: raw.versionStages,
+    createdDate: raw.createdDate,
+  });
+
+/** Shapes a raw secret as a string, bytes or parsed JSON; synchronous so cached reads need no extra tick. */
+export function decodeAs(raw: RawSecret, secretId: string, as: SecretFormat): SecretResult<unknown> {
+  if (as === 'bytes') return result(raw, raw.binary ?? new TextEncoder().encode(raw.string ?? ''));
+  if (as === 'string') return result(raw, asText(raw, secretId));
+  return result(raw, parseJson(asText(raw, secretId), secretId));
+}
+
+/** Parses a raw secret as JSON and validates it with a Standard Schema. */
+export async function decodeWithSchema(
+  raw: RawSecret,
+  secretId: string,
+  schema: StandardSchemaV1,
+): Promise<SecretResult<unknown>> {
+  const parsed = parseJson(asText(raw, secretId), secretId);
+  return result(raw, await validate(schema, parsed, secretId));
+}
+
+/** Shapes a raw secret as a string, bytes or (optionally validated) JSON. */
+export function decode(
+  raw: RawSecret,
+  secretId: string,
+  as: SecretFormat,
+  schema: StandardSchemaV1 | undefined,
+): Promise<SecretResult<unknown>> {
+  return schema === undefined
+    ? Promise.resolve(decodeAs(raw, secretId, as))
+    : decodeWithSchema(raw, secretId, schema);
+}
