@@ -4,8 +4,11 @@
 //   node bench/run.js                        all benches
 //   node bench/run.js local-server           only benches whose file name contains "local-server"
 //   node bench/run.js local-server --profile arguments starting with "--" are passed to each bench
+//
+// A bench that needs node flags names them in a comment among its first lines, e.g.
+//   // bench-flags: --expose-gc
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -39,9 +42,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** Node flags a bench asks for with a `// bench-flags: ...` line among its first 20 lines. */
+function nodeFlagsOf(path) {
+  const head = readFileSync(path, 'utf8').split('\n', 20);
+  const line = head.find((l) => /^\/\/\s*bench-flags:/.test(l));
+  return line === undefined
+    ? []
+    : line
+        .replace(/^\/\/\s*bench-flags:/, '')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
+}
+
 function runBench(file) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url)), ...passThrough], {
+    const path = fileURLToPath(new URL(file, import.meta.url));
+    const child = spawn(process.execPath, [...nodeFlagsOf(path), path, ...passThrough], {
       stdio: 'inherit',
     });
     current = child;
