@@ -8,12 +8,10 @@
 //
 // Environment: BENCH_DURATION (seconds per load measurement, default 5), BENCH_SDK_CALLS (default 2000).
 // No assertions: it prints numbers.
-import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -24,11 +22,11 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import autocannon from 'autocannon';
 import { printCpuProfileSummary } from './cpuprofile.js';
+import { killChildren, machineLine, printTable, startServer } from './lib.js';
 
 // The SDK warns once that future versions will need Node 22; that is not what this bench is about.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const SERVER_CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP_S = 1;
 const CONCURRENCY = [1, 10, 50];
@@ -38,72 +36,6 @@ const SDK_ROUNDS = 8;
 const PROFILE = process.argv.includes('--profile');
 const SECRET_ID = 'bench/db';
 const SECRET_STRING = '{"user":"app","password":"correct horse battery staple"}';
-
-// --- child processes, always cleaned up -------------------------------------------------------------
-
-/** @type {Set<import('node:child_process').ChildProcess>} */
-const children = new Set();
-
-function killChildren() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  }
-}
-process.on('exit', killChildren);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping server processes`);
-    killChildren();
-    process.exit(128 + (os.constants.signals[signal] ?? 1));
-  });
-}
-
-/**
- * Forks `server-child.js <kind>` and waits for its address.
- * @param {'local' | 'noop'} kind
- */
-function startServer(kind, execArgv = []) {
-  const child = fork(SERVER_CHILD, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    const onExit = (code, signal) =>
-      reject(new Error(`${kind} server exited before it was ready (code ${code}, signal ${signal})`));
-    child.once('error', reject);
-    child.once('exit', onExit);
-    child.once('message', (message) => {
-      child.off('exit', onExit);
-      child.off('error', reject);
-      const exited = new Promise((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) done();
-        else child.once('exit', () => done());
-      });
-      resolve({
-        kind,
-        ...message,
-        /** The server process's CPU time so far (user + system), in microseconds. */
-        cpuMicros: () =>
-          new Promise((done, fail) => {
-            const onMessage = (reply) => {
-              if (reply?.type !== 'cpu') return;
-              child.off('message', onMessage);
-              done(reply.usage.user + reply.usage.system);
-            };
-            child.on('message', onMessage);
-            if (!child.connected) fail(new Error(`${kind} server is gone`));
-            else child.send('cpu');
-          }),
-        /** Asks the child to close and exit (so a CPU profile gets written); kills it after 5 s. */
-        stop: async () => {
-          if (child.connected) child.send('stop');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          await exited;
-          clearTimeout(timer);
-        },
-      });
-    });
-  });
-}
 
 // --- requests -----------------------------------------------------------------------------------------
 
@@ -289,13 +221,10 @@ const ms = (value) => (Number.isFinite(value) ? value.toFixed(3) : '-');
 const int = (value) => Math.round(value).toLocaleString('en-US');
 
 function describeMachine() {
-  const cpus = os.cpus();
   console.log(
     'local-server bench: GetSecretValue through @coffer/local (SigV4 verified) vs a no-op node:http',
   );
-  console.log(
-    `machine: node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
-  );
+  console.log(machineLine());
   console.log(
     `load: autocannon ${DURATION_S}s per cell (after ${WARMUP_S}s warm-up), keep-alive, pipelining 1; servers in their own processes`,
   );
@@ -305,29 +234,16 @@ function describeMachine() {
   console.log('');
 }
 
-function printTable(rows) {
-  const columns = [
-    { title: 'scenario', width: 26, align: 'left' },
-    { title: 'concurrency', width: 11 },
-    { title: 'req/s', width: 9 },
-    { title: 'p50 ms', width: 8 },
-    { title: 'p99 ms', width: 8 },
-    { title: 'ratio vs no-op', width: 14 },
-    { title: 'server CPU us/req', width: 17 },
-    { title: 'errors', width: 6 },
-  ];
-  const format = (cells) =>
-    cells
-      .map((cell, i) => {
-        const { width, align } = columns[i] ?? { width: 8 };
-        return align === 'left' ? String(cell).padEnd(width) : String(cell).padStart(width);
-      })
-      .join('  ')
-      .trimEnd();
-  console.log(format(columns.map((c) => c.title)));
-  console.log(format(columns.map((c) => '-'.repeat(c.width))));
-  for (const row of rows) console.log(format(row));
-}
+const TABLE_COLUMNS = [
+  { title: 'scenario', width: 26, align: 'left' },
+  { title: 'concurrency', width: 11 },
+  { title: 'req/s', width: 9 },
+  { title: 'p50 ms', width: 8 },
+  { title: 'p99 ms', width: 8 },
+  { title: 'ratio vs no-op', width: 14 },
+  { title: 'server CPU us/req', width: 17 },
+  { title: 'errors', width: 6 },
+];
 
 // --- main -----------------------------------------------------------------------------------------------
 
@@ -383,7 +299,7 @@ async function main() {
       ]);
     }
     console.log('');
-    printTable(rows);
+    printTable(TABLE_COLUMNS, rows);
 
     const at50 = results.get(50);
     if (at50) {

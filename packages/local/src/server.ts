@@ -227,12 +227,26 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 function send(res: ServerResponse, response: WireResponse, close = false): void {
-  res.writeHead(response.status, {
-    ...response.headers,
-    'content-length': Buffer.byteLength(response.body),
-    ...(close && { connection: 'close' }),
-  });
+  const headers: Record<string, string | number> = { ...response.headers };
+  headers['content-length'] = Buffer.byteLength(response.body);
+  if (close) headers.connection = 'close';
+  res.writeHead(response.status, headers);
   res.end(response.body);
+}
+
+/**
+ * A null-prototype copy of the request headers: a name like `constructor` or `toString` that was not
+ * sent must read as undefined, not as Object.prototype's member. Repeated headers are joined with ','.
+ */
+function copyHeaders(source: IncomingMessage['headers']): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = Object.create(null);
+  for (const name in source) {
+    // Node builds `source` as an ordinary object, so only own properties are headers.
+    if (!Object.hasOwn(source, name)) continue;
+    const value = source[name];
+    headers[name] = typeof value === 'string' || value === undefined ? value : value.join(',');
+  }
+  return headers;
 }
 
 /** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
@@ -266,15 +280,11 @@ function serveHttp(handler: RequestHandler, req: IncomingMessage, res: ServerRes
   });
   req.on('end', () => {
     if (aborted) return;
-    const headers: Record<string, string | undefined> = Object.create(null);
-    for (const [name, value] of Object.entries(req.headers)) {
-      headers[name] = Array.isArray(value) ? value.join(',') : value;
-    }
     handler
       .handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
-        headers,
+        headers: copyHeaders(req.headers),
         body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? 'unknown',
       })

@@ -90,6 +90,22 @@ describe('versions and staging labels', () => {
       expect((accessed as Date).getTime() % 86_400_000).toBe(0);
     });
 
+    it('gives each version read the same day its own LastAccessedDate', async () => {
+      const [v0, v1] = await secretWithVersions('list/accessed-two', 2);
+      // Reading AWSCURRENT (v1) stamps the secret for today; reading v0 later the same day must stamp v0 too.
+      await client.send(new GetSecretValueCommand({ SecretId: 'list/accessed-two' }));
+      await client.send(new GetSecretValueCommand({ SecretId: 'list/accessed-two', VersionId: v0 }));
+      const out = await client.send(
+        new ListSecretVersionIdsCommand({ SecretId: 'list/accessed-two', IncludeDeprecated: true }),
+      );
+      const accessed = (id: string) => out.Versions?.find((v) => v.VersionId === id)?.LastAccessedDate;
+      const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+      expect(accessed(v1)?.getTime()).toBe(today);
+      expect(accessed(v0)?.getTime()).toBe(today);
+      const described = await client.send(new DescribeSecretCommand({ SecretId: 'list/accessed-two' }));
+      expect(described.LastAccessedDate?.getTime()).toBe(today);
+    });
+
     it('names a custom KMS key in KmsKeyIds', async () => {
       await client.send(
         new CreateSecretCommand({ Name: 'list/kms', SecretString: 'x', KmsKeyId: 'alias/my-key' }),

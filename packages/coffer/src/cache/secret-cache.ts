@@ -21,6 +21,7 @@ import {
   type ValueOf,
   type VersionSelector,
 } from '../client/get-secret.js';
+import { mapSdkError } from '../client/map-error.js';
 import {
   AccessDeniedError,
   ClosedError,
@@ -45,6 +46,10 @@ export const DEFAULT_MAX_ENTRIES = 1024;
 /** @default { initialMs: 1000, maxMs: 60000 } */
 export const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 60_000 } as const;
 
+/** @default 10 seconds */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** setTimeout's limit: a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const BATCH_SIZE = 20;
 const CURRENT = 'AWSCURRENT';
 
@@ -69,6 +74,11 @@ export interface SecretCacheOptions {
    * calls, but no secret value crosses the network unless it changed. @default false
    */
   versionAware?: boolean;
+  /**
+   * Gives up on a call to Secrets Manager after this many ms (the SDK has no timeout of its own), so a server
+   * that accepts connections but never answers cannot hang reads. @default 10_000
+   */
+  requestTimeout?: number;
   /** Most entries kept; the least recently used goes first. @default 1024 */
   maxEntries?: number;
   /** Where warnings (failed refreshes, stale serves) go; works with pino or console. @default silent */
@@ -107,7 +117,13 @@ interface Entry {
   raw: RawSecret;
   /** Shaped results by format, so a hot read returns a ready, frozen object. */
   views: Partial<Record<SecretFormat, SecretResult<unknown>>>;
-  schemaViews: WeakMap<object, Promise<SecretResult<unknown>>>;
+  /** Created on the first schema read: most entries never see one. */
+  schemaViews: WeakMap<object, Promise<SecretResult<unknown>>> | undefined;
+  /**
+   * True from a fetch until refresh-ahead time, cleared by the entry's timer: the hot path tests this flag
+   * instead of reading the clock, which costs more than the whole map lookup on some machines.
+   */
+  fresh: boolean;
   refreshAt: number;
   expiresAt: number;
   used: number;
@@ -119,6 +135,8 @@ interface Entry {
   retryAt: number;
   lastError: CofferError | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Sequence number of the fetch whose answer the entry holds, so a slower, older fetch cannot undo a newer one. */
+  fetched: number;
 }
 
 /** Errors worth backing off from; the others (not found, access denied) are answers, not outages. */
@@ -199,6 +217,7 @@ export class SecretCache implements AsyncDisposable {
   private readonly backoffMax: number;
   private readonly versionAware: boolean;
   private readonly maxEntries: number;
+  private readonly requestTimeout: number;
   private readonly logger: CofferLogger;
   private readonly emitter = new Emitter();
   /** Entries for AWSCURRENT by every name they are known by; the hot path is one lookup here. */
@@ -206,6 +225,8 @@ export class SecretCache implements AsyncDisposable {
   /** Entries for explicit stages and versions, by `${selector}\n${id}`. */
   private readonly other = new Map<string, Entry>();
   private readonly entries = new Set<Entry>();
+  /** Entries by `${selector}\n${arn}`: one entry per secret and version, however it was named. */
+  private readonly byArn = new Map<string, Entry>();
   /** Cold fetches in flight, by lookup key, so concurrent misses share one request. */
   private readonly pending = new Map<string, Promise<Entry>>();
   /** Backoff for cold fetches that failed transiently, by lookup key. */
@@ -214,18 +235,21 @@ export class SecretCache implements AsyncDisposable {
     { retryAt: number; failures: number; error: CofferError }
   >();
   private tick = 0;
+  /** Counts fetches started, in order. */
+  private fetches = 0;
   private closed = false;
   private readonly counters = { hits: 0, misses: 0, staleServes: 0, refreshes: 0, errors: 0, evictions: 0 };
   private readonly apiCalls: Record<string, number> = {};
   private readonly observe: ApiCallObserver;
 
   constructor(options: SecretCacheOptions = {}) {
-    checkPositive('ttl', options.ttl);
+    checkPositive('ttl', options.ttl, { max: MAX_TIMER_MS });
+    checkPositive('requestTimeout', options.requestTimeout, { max: MAX_TIMER_MS });
     checkPositive('jitter', options.jitter, { allowZero: true, max: 0.5 });
     checkPositive('refreshAhead', options.refreshAhead, { max: 1 });
     checkPositive('maxStale', options.maxStale, { allowZero: true });
     checkPositive('backoff.initialMs', options.backoff?.initialMs);
-    checkPositive('backoff.maxMs', options.backoff?.maxMs);
+    checkPositive('backoff.maxMs', options.backoff?.maxMs, { max: MAX_TIMER_MS });
     checkPositive('maxEntries', options.maxEntries);
     this.client = options.client;
     this.ttl = options.ttl ?? DEFAULT_TTL_MS;
@@ -235,6 +259,7 @@ export class SecretCache implements AsyncDisposable {
     this.backoffInitial = options.backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs;
     this.backoffMax = options.backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs;
     this.versionAware = options.versionAware ?? false;
+    this.requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxEntries = Math.floor(options.maxEntries ?? DEFAULT_MAX_ENTRIES);
     this.logger = options.logger ?? silentLogger;
     this.observe = (event) => {
@@ -251,10 +276,10 @@ export class SecretCache implements AsyncDisposable {
     secretId: string,
     options?: ReadOptions<F, S>,
   ): Promise<SecretResult<ValueOf<F, S>>> {
-    // Hot path: AWSCURRENT as a string, fresh. One map lookup and a clock read.
+    // Hot path: AWSCURRENT as a string, fresh. One map lookup and a flag.
     if (options === undefined) {
       const entry = this.current.get(secretId);
-      if (entry !== undefined && Date.now() < entry.refreshAt) {
+      if (entry?.fresh) {
         this.counters.hits++;
         entry.used = ++this.tick;
         entry.readSinceRefresh = true;
@@ -275,9 +300,16 @@ export class SecretCache implements AsyncDisposable {
     const entry =
       options === undefined ? this.current.get(secretId) : this.lookup(secretId, selectorOf(options));
     if (entry === undefined) return undefined;
-    const now = Date.now();
-    if (now >= entry.expiresAt && (entry.lastError === undefined || now >= entry.expiresAt + this.maxStale))
-      return undefined;
+    if (!entry.fresh) {
+      const now = Date.now();
+      // Past expiry, only what get() would serve: a stale value while Secrets Manager is failing transiently.
+      if (
+        now >= entry.expiresAt &&
+        (!isTransient(entry.lastError) || now >= entry.expiresAt + this.maxStale)
+      ) {
+        return undefined;
+      }
+    }
     entry.used = ++this.tick;
     entry.readSinceRefresh = true;
     const format = options?.as ?? 'string';
@@ -300,7 +332,11 @@ export class SecretCache implements AsyncDisposable {
     checkReadOptions(options);
     const selector = selectorOf(options);
     const entry = this.lookup(secretId, selector);
-    if (entry === undefined) return this.read(secretId, options) as Promise<SecretResult<ValueOf<F, S>>>;
+    if (entry === undefined) {
+      // Bypasses the backoff of a failed cold fetch too.
+      this.coldFailures.delete(this.key(selector, secretId));
+      return this.read(secretId, options) as Promise<SecretResult<ValueOf<F, S>>>;
+    }
     // A forced refresh never joins a refresh that started before it: that one may carry the old value.
     entry.forced ??= this.fetchInto(entry, true).finally(() => {
       entry.forced = undefined;
@@ -346,12 +382,21 @@ export class SecretCache implements AsyncDisposable {
         }),
       ),
     ];
-    const batches: Promise<void>[] = [];
-    for (let i = 0; i < cold.length; i += BATCH_SIZE)
-      batches.push(this.fetchBatch(cold.slice(i, i + BATCH_SIZE), options.signal));
-    await abortable(Promise.all(batches), options.signal);
-
-    const settled = await Promise.allSettled(secretIds.map((id) => this.read(id, options)));
+    const batched = new Map<string, Promise<Entry>>();
+    for (let i = 0; i < cold.length; i += BATCH_SIZE) {
+      for (const [id, promise] of this.fetchBatch(cold.slice(i, i + BATCH_SIZE))) batched.set(id, promise);
+    }
+    // The batch's own answer for the secrets it fetched: a secret it could not read is not asked for again.
+    const readOne = async (id: string): Promise<SecretResult<unknown>> => {
+      const fetched = batched.get(id);
+      if (fetched === undefined) return this.read(id, options);
+      this.counters.misses++;
+      const entry = await abortable(fetched, options.signal);
+      entry.used = ++this.tick;
+      entry.readSinceRefresh = true;
+      return this.shape(entry, id, options);
+    };
+    const settled = await Promise.allSettled(secretIds.map(readOne));
     const errors = new Map<string, CofferError>();
     const results = new Map<string, SecretResult<unknown>>();
     settled.forEach((outcome, index) => {
@@ -392,6 +437,11 @@ export class SecretCache implements AsyncDisposable {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+
+  /** Each call gets its own timeout; callers' abort signals only end their own wait, never a shared call. */
+  private callOptions(): { observe: ApiCallObserver; signal: AbortSignal } {
+    return { observe: this.observe, signal: AbortSignal.timeout(this.requestTimeout) };
+  }
 
   private sdk(): SecretsManagerClient {
     return this.client ?? defaultClient();
@@ -441,10 +491,14 @@ export class SecretCache implements AsyncDisposable {
   private async readExpired(entry: Entry, now: number): Promise<Entry> {
     this.counters.misses++;
     const staleUntil = entry.expiresAt + this.maxStale;
-    if (now < entry.retryAt && entry.lastError !== undefined) {
-      if (now < staleUntil) return this.serveStale(entry);
-      throw entry.lastError;
+    if (entry.lastError !== undefined && isTransient(entry.lastError) && now < staleUntil) {
+      // Secrets Manager is known to be failing: answer with the last good value now and retry in the
+      // background (when the backoff allows), instead of making callers wait on a retry that may hang.
+      if (now >= entry.retryAt) this.refreshInBackground(entry);
+      return this.serveStale(entry);
     }
+    // A definite answer (not found, access denied) or past maxStale: no stale value, and no retry before the backoff.
+    if (now < entry.retryAt && entry.lastError !== undefined) throw entry.lastError;
     if (entry.inflight === undefined) entry.inflight = this.startRefresh(entry);
     try {
       await entry.inflight;
@@ -470,12 +524,14 @@ export class SecretCache implements AsyncDisposable {
       const format = formatOf(options);
       return entry.views[format] ?? this.view(entry, secretId, format);
     }
-    let validated = entry.schemaViews.get(schema);
+    entry.schemaViews ??= new WeakMap();
+    const views = entry.schemaViews;
+    let validated = views.get(schema);
     if (validated === undefined) {
       validated = decodeWithSchema(entry.raw, secretId, schema);
-      entry.schemaViews.set(schema, validated);
+      views.set(schema, validated);
       // A value that fails its schema is not remembered as failed: the next read validates again.
-      validated.catch(() => entry.schemaViews.delete(schema));
+      validated.catch(() => views.delete(schema));
     }
     return validated;
   }
@@ -495,21 +551,14 @@ export class SecretCache implements AsyncDisposable {
     const promise = (async () => {
       try {
         const raw = await getSecretValue(this.sdk(), secretId, versionOf(selector), {
-          observe: this.observe,
+          ...this.callOptions(),
         });
         this.coldFailures.delete(key);
         return this.install(secretId, selector, raw);
       } catch (error) {
         const mapped = error as CofferError;
         this.counters.errors++;
-        if (isTransient(mapped)) {
-          const failures = (backoff?.failures ?? 0) + 1;
-          this.coldFailures.set(key, {
-            failures,
-            retryAt: Date.now() + this.backoffDelay(failures),
-            error: mapped,
-          });
-        }
+        if (isTransient(mapped)) this.noteColdFailure(key, mapped);
         throw mapped;
       } finally {
         this.pending.delete(key);
@@ -519,8 +568,11 @@ export class SecretCache implements AsyncDisposable {
     return promise;
   }
 
-  /** One BatchGetSecretValue for up to 20 cold secrets; each lands in the cache as if fetched alone. */
-  private async fetchBatch(secretIds: string[], signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * One BatchGetSecretValue for up to 20 cold secrets; each lands in the cache as if fetched alone. Returns
+   * each secret's outcome. No abort signal: concurrent get() calls share the request.
+   */
+  private fetchBatch(secretIds: string[]): Map<string, Promise<Entry>> {
     let resolveAll: (entries: Map<string, RawSecret | CofferError>) => void = () => {};
     let rejectAll: (error: unknown) => void = () => {};
     const batch = new Promise<Map<string, RawSecret | CofferError>>((resolve, reject) => {
@@ -529,42 +581,63 @@ export class SecretCache implements AsyncDisposable {
     });
     batch.catch(() => {});
     // Register every id as pending first, so concurrent get() calls wait for this batch instead of fetching.
+    const outcomes = new Map<string, Promise<Entry>>();
     for (const id of secretIds) {
       const key = this.key('', id);
       const promise = batch
         .then((results) => {
           const result = results.get(id) as RawSecret | CofferError;
-          if (result instanceof CofferError) throw result;
+          if (result instanceof CofferError) {
+            this.counters.errors++;
+            if (isTransient(result)) this.noteColdFailure(key, result);
+            throw result;
+          }
+          this.coldFailures.delete(key);
           return this.install(id, '', result);
         })
         .finally(() => this.pending.delete(key));
       promise.catch(() => {});
       this.pending.set(key, promise);
+      outcomes.set(id, promise);
     }
-    try {
-      resolveAll(await batchGetSecretValues(this.sdk(), secretIds, { observe: this.observe, signal }));
-    } catch (error) {
-      // Without batch permission (or on any batch failure) each secret is fetched on its own instead.
-      if (!(error instanceof AccessDeniedError)) this.counters.errors++;
-      const fallback = new Map<string, RawSecret | CofferError>();
-      await Promise.all(
-        secretIds.map(async (id) => {
-          try {
-            fallback.set(id, await getSecretValue(this.sdk(), id, {}, { observe: this.observe }));
-          } catch (e) {
-            fallback.set(id, e as CofferError);
-          }
-        }),
-      );
-      if (fallback.size === 0) rejectAll(error);
-      else resolveAll(fallback);
-    }
+    void (async () => {
+      try {
+        resolveAll(await batchGetSecretValues(this.sdk(), secretIds, this.callOptions()));
+      } catch (error) {
+        if (!(error instanceof AccessDeniedError)) {
+          // An outage or throttling: the same answer for every secret, not 20 more calls into it.
+          const mapped =
+            error instanceof CofferError ? error : mapSdkError(error, undefined, 'BatchGetSecretValue');
+          resolveAll(new Map(secretIds.map((id) => [id, mapped])));
+          return;
+        }
+        // Without batch permission each secret is fetched on its own instead.
+        const fallback = new Map<string, RawSecret | CofferError>();
+        await Promise.all(
+          secretIds.map(async (id) => {
+            try {
+              fallback.set(id, await getSecretValue(this.sdk(), id, {}, this.callOptions()));
+            } catch (e) {
+              fallback.set(id, e as CofferError);
+            }
+          }),
+        );
+        resolveAll(fallback);
+      }
+    })().catch(rejectAll);
+    return outcomes;
+  }
+
+  private noteColdFailure(key: string, error: CofferError): void {
+    const failures = (this.coldFailures.get(key)?.failures ?? 0) + 1;
+    this.coldFailures.set(key, { failures, retryAt: Date.now() + this.backoffDelay(failures), error });
   }
 
   /** Stores a fetched value under every name it can be asked for: as given, name, full ARN, partial ARN. */
   private install(secretId: string, selector: string, raw: RawSecret): Entry {
-    const existing = [...this.entries].find((e) => e.arn === raw.arn && e.selector === selector);
+    const existing = this.byArn.get(this.key(selector, raw.arn));
     if (existing) {
+      existing.fetched = ++this.fetches;
       this.update(existing, raw);
       this.alias(existing, secretId);
       return existing;
@@ -574,7 +647,8 @@ export class SecretCache implements AsyncDisposable {
       arn: raw.arn,
       raw,
       views: {},
-      schemaViews: new WeakMap(),
+      schemaViews: undefined,
+      fresh: false,
       refreshAt: 0,
       expiresAt: 0,
       used: ++this.tick,
@@ -586,8 +660,12 @@ export class SecretCache implements AsyncDisposable {
       retryAt: 0,
       lastError: undefined,
       timer: undefined,
+      fetched: this.fetches,
     };
+    // A fetch that ends after close() still answers its callers, but leaves nothing (and no timer) behind.
+    if (this.closed) return entry;
     this.entries.add(entry);
+    this.byArn.set(this.key(selector, raw.arn), entry);
     this.renew(entry);
     for (const name of [secretId, raw.name, raw.arn, raw.arn.slice(0, -7)]) this.alias(entry, name);
     if (this.entries.size > this.maxEntries) this.evictLeastRecentlyUsed();
@@ -610,6 +688,7 @@ export class SecretCache implements AsyncDisposable {
     entry.retryAt = 0;
     entry.lastError = undefined;
     entry.readSinceRefresh = false;
+    entry.fresh = true;
     this.schedule(entry, entry.refreshAt - now);
   }
 
@@ -623,6 +702,7 @@ export class SecretCache implements AsyncDisposable {
   /** Timer refreshes only secrets someone still reads, or any secret when rotation is being watched. */
   private onTimer(entry: Entry): void {
     entry.timer = undefined;
+    entry.fresh = false;
     if (this.closed || !this.entries.has(entry)) return;
     if (entry.readSinceRefresh || this.emitter.count('rotated') > 0) this.refreshInBackground(entry);
   }
@@ -641,21 +721,31 @@ export class SecretCache implements AsyncDisposable {
 
   private async fetchInto(entry: Entry, force: boolean): Promise<void> {
     const secretId = entry.raw.name;
+    const sequence = ++this.fetches;
+    // A fetch that ends after a later one was applied (a slow background refresh overtaken by a forced
+    // refresh) holds an older answer: it must neither replace the newer value nor mark the entry failed.
+    const overtaken = () => entry.fetched > sequence;
     this.counters.refreshes++;
     try {
       if (this.versionAware && !force && entry.selector === '') {
-        const current = await currentVersionId(this.sdk(), entry.arn, { observe: this.observe });
+        const current = await currentVersionId(this.sdk(), entry.arn, this.callOptions());
         if (current === entry.raw.versionId) {
-          this.renew(entry);
+          if (!overtaken()) {
+            entry.fetched = sequence;
+            this.renew(entry);
+          }
           return;
         }
       }
       const raw = await getSecretValue(this.sdk(), entry.arn, versionOf(entry.selector), {
-        observe: this.observe,
+        ...this.callOptions(),
       });
+      if (overtaken()) return;
+      entry.fetched = sequence;
       this.update(entry, raw);
     } catch (error) {
       const mapped = error as CofferError;
+      if (overtaken()) throw mapped;
       this.counters.errors++;
       entry.failures++;
       const delay = this.backoffDelay(entry.failures);
@@ -685,7 +775,7 @@ export class SecretCache implements AsyncDisposable {
     entry.raw = raw;
     entry.arn = raw.arn;
     entry.views = {};
-    entry.schemaViews = new WeakMap();
+    entry.schemaViews = undefined;
     this.renew(entry);
     if (entry.selector === '' && previous.versionId !== raw.versionId) {
       this.logger.info?.(
@@ -721,7 +811,10 @@ export class SecretCache implements AsyncDisposable {
   private evict(entry: Entry): void {
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.timer = undefined;
+    entry.fresh = false;
     this.entries.delete(entry);
+    if (this.byArn.get(this.key(entry.selector, entry.arn)) === entry)
+      this.byArn.delete(this.key(entry.selector, entry.arn));
     for (const name of entry.aliases) {
       if (entry.selector === '') {
         if (this.current.get(name) === entry) this.current.delete(name);

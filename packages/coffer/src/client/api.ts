@@ -5,7 +5,7 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import type { CofferError } from '../errors.js';
+import { type CofferError, SecretsManagerUnavailableError } from '../errors.js';
 import type { RawSecret } from './decode.js';
 import { mapSdkError } from './map-error.js';
 
@@ -57,6 +57,15 @@ async function timed<T>(
     ok = true;
     return result;
   } catch (error) {
+    const reason = options.signal?.aborted
+      ? (options.signal.reason as { name?: string } | undefined)
+      : undefined;
+    if (reason?.name === 'TimeoutError') {
+      throw new SecretsManagerUnavailableError(
+        `Secrets Manager did not answer ${operation}${secretId === undefined ? '' : ` "${secretId}"`} in time: check the network path and the endpoint; the call can be retried.`,
+        { secretId, cause: error },
+      );
+    }
     throw mapSdkError(error, secretId, operation);
   } finally {
     options.observe?.({

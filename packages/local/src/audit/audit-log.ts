@@ -30,13 +30,21 @@ export interface AuditLogOptions {
  */
 export class AuditLog {
   private readonly stream: WriteStream | undefined;
+  /** Ring buffer of the last `keep` entries: O(1) per call, where shifting an array was O(keep). */
   private readonly window: AuditEntry[] = [];
+  /** Where the next entry goes; once the ring is full, also the oldest entry. */
+  private next = 0;
+  private size = 0;
   private readonly keep: number;
   private readonly counts = new Map<string, number>();
   private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
   constructor(options: AuditLogOptions = {}) {
-    this.keep = options.keep ?? 10_000;
+    const keep = options.keep ?? 10_000;
+    if (!Number.isSafeInteger(keep) || keep < 0) {
+      throw new TypeError(`keep must be a non-negative integer, got ${String(keep)}.`);
+    }
+    this.keep = keep;
     if (options.file !== undefined) {
       // `mode` only applies when the file is created; a log left readable by others is tightened too.
       closeSync(openSync(options.file, 'a', 0o600));
@@ -47,15 +55,26 @@ export class AuditLog {
 
   record(entry: AuditEntry): void {
     this.stream?.write(`${JSON.stringify(entry)}\n`);
-    this.window.push(entry);
-    if (this.window.length > this.keep) this.window.splice(0, this.window.length - this.keep);
+    if (this.keep > 0) {
+      this.window[this.next] = entry;
+      this.next = this.next + 1 === this.keep ? 0 : this.next + 1;
+      if (this.size < this.keep) this.size++;
+    }
     this.counts.set(entry.operation, (this.counts.get(entry.operation) ?? 0) + 1);
     for (const listener of this.listeners) listener(entry);
   }
 
   /** The most recent entries, oldest first. */
   recent(limit = this.keep): AuditEntry[] {
-    return this.window.slice(-limit);
+    const count = limit >= this.size ? this.size : limit > 0 ? Math.floor(limit) : 0;
+    const out: AuditEntry[] = new Array(count);
+    // The oldest of the newest `count` entries sits `count` slots behind `next`.
+    let at = (this.next - count + this.keep) % this.keep;
+    for (let i = 0; i < count; i++) {
+      out[i] = this.window[at] as AuditEntry;
+      at = at + 1 === this.keep ? 0 : at + 1;
+    }
+    return out;
   }
 
   /** Calls per operation since start (or since `resetCounts()`). */

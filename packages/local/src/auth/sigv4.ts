@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
   incompleteSignature,
@@ -17,6 +16,9 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
 const Sha256 = Hash.bind(null, 'sha256');
+
+/** The signer's request shape (`@smithy/types`' HttpRequest), without depending on that package. */
+type SignableRequest = Parameters<SignatureV4['presign']>[0];
 
 export interface SignedRequest {
   method: string;
@@ -39,6 +41,8 @@ export interface VerifierOptions {
  */
 export class SigV4Verifier {
   private readonly signers = new Map<string, SignatureV4>();
+  /** Parsed SignedHeaders lists: clients send the same few on every request. */
+  private readonly signedLists = new Map<string, SignedList>();
   private readonly now: () => number;
 
   constructor(private readonly options: VerifierOptions) {
@@ -79,40 +83,43 @@ export class SigV4Verifier {
     }
     this.checkClock(amzDate, signingDate);
 
-    const signedHeaders = signedList.split(';');
-    if (!signedHeaders.includes('host')) {
+    const signed = this.parseSignedList(signedList);
+    if (!signed.set.has('host')) {
       throw invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
     // Signed header names come from the caller: `constructor` or `__proto__` must not reach Object.prototype.
     const headers: Record<string, string> = Object.create(null);
-    for (const name of signedHeaders) {
+    for (const name of signed.names) {
       const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined;
       // A listed header that was not sent would drop out of the canonical request unnoticed.
       if (typeof value !== 'string') throw this.mismatch();
       headers[name] = value;
     }
     // The signer trusts x-amz-content-sha256 when present; check it against the body we actually got.
+    // Either way the body is hashed once: here when signed, else by the signer (nothing else takes part).
     const claimedHash = headers['x-amz-content-sha256'];
-    if (
-      claimedHash !== undefined &&
-      claimedHash !== createHash('sha256').update(request.body).digest('hex')
-    ) {
+    if (claimedHash !== undefined && claimedHash !== hash('sha256', request.body, 'hex')) {
       throw this.mismatch();
     }
 
     const [path, query] = splitPath(request.path);
-    const expected = await this.signer(credential, region, service).sign(
-      new HttpRequest({
-        method: request.method,
-        protocol: 'http:',
-        hostname: headers.host ?? '',
-        path,
-        query,
-        headers,
-        body: request.body,
-      }),
-      { signingDate, signableHeaders: new Set(signedHeaders) },
-    );
+    // A plain object, not an HttpRequest: the signer clones whatever it gets before changing it.
+    const toSign: SignableRequest = {
+      method: request.method,
+      protocol: 'http:',
+      hostname: headers.host ?? '',
+      path,
+      query,
+      headers,
+      body: request.body,
+    };
+    const expected = await this.signer(credential, region, service).sign(toSign, {
+      signingDate,
+      signableHeaders: signed.set,
+      // Given, so the signer need not resolve its region provider per request.
+      signingRegion: region,
+      signingService: service,
+    });
     const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1] ?? '';
     const a = Buffer.from(computed, 'utf8');
     const b = Buffer.from(signature, 'utf8');
@@ -157,10 +164,30 @@ export class SigV4Verifier {
     return signer;
   }
 
+  private parseSignedList(list: string): SignedList {
+    let parsed = this.signedLists.get(list);
+    if (parsed === undefined) {
+      const names = list.split(';');
+      parsed = { names, set: new Set(names) };
+      // Bounded: the list comes from the caller.
+      if (this.signedLists.size >= MAX_SIGNED_LISTS) this.signedLists.clear();
+      this.signedLists.set(list, parsed);
+    }
+    return parsed;
+  }
+
   /** Forgets cached signers, e.g. after a credential is removed. */
   reset(): void {
     this.signers.clear();
   }
+}
+
+const MAX_SIGNED_LISTS = 64;
+
+interface SignedList {
+  readonly names: readonly string[];
+  /** Handed to the signer as signableHeaders, which it only reads. */
+  readonly set: Set<string>;
 }
 
 function parseAmzDate(value: string): Date | undefined {

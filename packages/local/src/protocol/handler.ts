@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { SigV4Verifier } from '../auth/sigv4.js';
 import { OPERATIONS, type OperationContext } from '../operations/index.js';
@@ -60,13 +60,15 @@ export class RequestHandler {
     const requestId = randomUUID();
     const target = request.headers['x-amz-target'] ?? '';
     const operationName = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-    const audit: { principal?: string; accessKeyId?: string; secretArn?: string } = {};
+    let principal: string | undefined;
+    let accessKeyId: string | undefined;
+    let secretArn: string | undefined;
     let response: WireResponse;
     let errorCode: string | undefined;
     try {
       const caller = await this.verifier.verify(request);
-      audit.principal = caller.principalArn;
-      audit.accessKeyId = caller.accessKeyId;
+      principal = caller.principalArn;
+      accessKeyId = caller.accessKeyId;
       const operation =
         request.method === 'POST' && target.startsWith(TARGET_PREFIX) ? OPERATIONS[operationName] : undefined;
       if (!operation || !Object.hasOwn(OPERATIONS, operationName)) {
@@ -83,31 +85,30 @@ export class RequestHandler {
       };
       try {
         const output = operation(Input.parse(request.body.toString('utf8')), ctx);
-        response = { status: 200, headers: this.headers(requestId), body: JSON.stringify(output) };
+        response = { status: 200, headers: responseHeaders(requestId), body: JSON.stringify(output) };
       } finally {
-        if (ctx.secretArn !== undefined) audit.secretArn = ctx.secretArn;
+        secretArn = ctx.secretArn;
       }
     } catch (error) {
       const awsError = error instanceof AwsError ? error : this.internal(error);
       errorCode = awsError.code;
       const wire = awsError.toWire();
-      response = {
-        status: wire.status,
-        headers: { ...this.headers(requestId), ...wire.headers },
-        body: wire.body,
-      };
+      response = { status: wire.status, headers: responseHeaders(requestId), body: wire.body };
+      Object.assign(response.headers, wire.headers);
     }
-    this.options.audit.record({
-      time: new Date().toISOString(),
-      requestId,
-      ...audit,
-      operation: operationName || '(none)',
-      sourceIp: request.sourceIp,
-      ...(request.headers['user-agent'] !== undefined && { userAgent: request.headers['user-agent'] }),
-      outcome: errorCode === undefined ? 'success' : 'error',
-      ...(errorCode !== undefined && { errorCode }),
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    // Built in one go, in the field order the JSON lines have always had; absent fields are left out.
+    const entry: AuditEntry = { time: isoNow(), requestId } as AuditEntry;
+    if (principal !== undefined) entry.principal = principal;
+    if (accessKeyId !== undefined) entry.accessKeyId = accessKeyId;
+    if (secretArn !== undefined) entry.secretArn = secretArn;
+    entry.operation = operationName || '(none)';
+    entry.sourceIp = request.sourceIp;
+    const userAgent = request.headers['user-agent'];
+    if (userAgent !== undefined) entry.userAgent = userAgent;
+    entry.outcome = errorCode === undefined ? 'success' : 'error';
+    if (errorCode !== undefined) entry.errorCode = errorCode;
+    entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    this.options.audit.record(entry);
     return response;
   }
 
@@ -117,8 +118,21 @@ export class RequestHandler {
       'An internal error occurred in the local Secrets Manager. See its log for details.',
     );
   }
+}
 
-  private headers(requestId: string): Record<string, string> {
-    return { 'content-type': JSON_11, 'x-amzn-requestid': requestId };
+const responseHeaders = (requestId: string): Record<string, string> => ({
+  'content-type': JSON_11,
+  'x-amzn-requestid': requestId,
+});
+
+let lastMs = -1;
+let lastIso = '';
+/** The wall clock as ISO 8601; formatted once per millisecond, not once per request. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
   }
+  return lastIso;
 }

@@ -121,6 +121,15 @@ export class Store {
   private readonly masterKey: Buffer;
   /** Unsealed data keys, so a hot read costs one AES-GCM operation and not two. */
   private readonly dataKeys = new Map<string, Buffer>();
+  /**
+   * Read cache per secret ARN, so a hot GetSecretValue runs no SQL and no AES-GCM. Every write method
+   * drops the entry of the ARN it writes (before writing, so even a failed write leaves nothing
+   * stale), and a rolled-back transaction drops everything: entries are only ever filled from the
+   * database, and the database is the truth.
+   */
+  private readonly cache = new Map<string, CachedSecret>();
+  /** name -> ARN for cached entries; checked against the entry on use. */
+  private readonly arnByName = new Map<string, string>();
   private readonly stmt;
 
   constructor(options: StoreOptions) {
@@ -251,17 +260,25 @@ export class Store {
 
   /** Runs `fn` atomically: every write in it is committed (and synced) together or not at all. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      // Rolled back: entries filled or kept during `fn` may describe writes that never happened.
+      this.dropCache();
+      throw error;
+    }
   }
 
   findByArn(arn: string): SecretRecord | undefined {
-    const row = this.stmt.byArn.get(arn);
-    return row && toRecord(row);
+    return this.cached(arn)?.record;
   }
 
   findByName(name: string): SecretRecord | undefined {
+    const arn = this.arnByName.get(name);
+    const hit = arn === undefined ? undefined : this.cache.get(arn);
+    if (hit !== undefined && hit.record.name === name) return hit.record;
     const row = this.stmt.byName.get(name);
-    return row && toRecord(row);
+    return row && this.fill(row).record;
   }
 
   all(): SecretRecord[] {
@@ -271,6 +288,7 @@ export class Store {
   createSecret(
     record: Omit<SecretRecord, 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation'>,
   ): void {
+    this.invalidate(record.arn);
     const dataKey = newKey();
     this.stmt.insertSecret.run({
       arn: record.arn,
@@ -313,6 +331,7 @@ export class Store {
     if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
     const names = Object.keys(columns);
     if (names.length === 0) return;
+    this.invalidate(arn);
     // Column names come from the fixed list above, never from input.
     this.db
       .prepare(`UPDATE secrets SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE arn = @arn`)
@@ -320,6 +339,8 @@ export class Store {
   }
 
   deleteSecret(arn: string): void {
+    // Versions and stages go with the secret (ON DELETE CASCADE), so nothing cached may survive it.
+    this.dropCache();
     this.stmt.deleteSecret.run(arn);
     this.dataKeys.delete(arn);
   }
@@ -330,7 +351,9 @@ export class Store {
   }
 
   stageHolder(arn: string, stage: string): string | undefined {
-    return this.stmt.stageHolder.get(arn, stage)?.version_id;
+    const entry = this.cached(arn);
+    if (entry === undefined) return this.stmt.stageHolder.get(arn, stage)?.version_id;
+    return this.stagesOf(entry).holders.get(stage);
   }
 
   /** Every version, newest first, with its staging labels. */
@@ -352,21 +375,18 @@ export class Store {
 
   /** Staging labels of every version that has one. */
   versionStages(arn: string): Map<string, string[]> {
-    const stages = new Map<string, string[]>();
-    for (const { stage, version_id } of this.stmt.stagesOf.all(arn)) {
-      const list = stages.get(version_id);
-      if (list) list.push(stage);
-      else stages.set(version_id, [stage]);
-    }
-    return stages;
+    const entry = this.cached(arn);
+    // A copy: the caller may change the map; the label lists in it are frozen.
+    if (entry !== undefined) return new Map(this.stagesOf(entry).byVersion);
+    return groupStages(this.stmt.stagesOf.all(arn)).byVersion;
   }
 
   versionExists(arn: string, versionId: string): boolean {
-    return this.stmt.version.get(arn, versionId) !== undefined;
+    return this.version(arn, versionId) !== undefined;
   }
 
   versionCreatedAt(arn: string, versionId: string): number | undefined {
-    return this.stmt.version.get(arn, versionId)?.created_at;
+    return this.version(arn, versionId)?.createdAt;
   }
 
   /**
@@ -374,16 +394,25 @@ export class Store {
    * Throws DecryptError when the stored ciphertext does not authenticate.
    */
   readValue(arn: string, versionId: string): SecretValue | undefined {
-    const row = this.stmt.version.get(arn, versionId);
-    if (!row || row.kind === null || row.value === null) return undefined;
-    const plain = open(this.dataKey(arn), row.value, valueAad(arn, versionId, row.kind));
-    return row.kind === 'string'
-      ? { kind: 'string', text: plain.toString('utf8') }
-      : { kind: 'binary', bytes: plain };
+    const version = this.version(arn, versionId);
+    if (version === undefined || version.kind === null || version.sealed === null) return undefined;
+    let value = version.value;
+    if (value === undefined) {
+      // Not cached when it does not authenticate: every read reports the DecryptError.
+      const plain = open(this.dataKey(arn), version.sealed, valueAad(arn, versionId, version.kind));
+      value =
+        version.kind === 'string'
+          ? Object.freeze({ kind: 'string', text: plain.toString('utf8') })
+          : Object.freeze({ kind: 'binary', bytes: plain });
+      version.value = value;
+    }
+    // Buffers cannot be frozen: each caller gets its own copy of binary bytes.
+    return value.kind === 'binary' ? { kind: 'binary', bytes: Buffer.from(value.bytes) } : value;
   }
 
   /** Writes a version's value (creating the version, or filling an empty one). */
   writeVersion(arn: string, versionId: string, value: SecretValue | undefined, createdAt: number): void {
+    this.invalidate(arn);
     const kind = value?.kind ?? null;
     const sealed =
       value === undefined
@@ -398,24 +427,36 @@ export class Store {
   }
 
   deleteVersion(arn: string, versionId: string): void {
+    this.invalidate(arn);
     this.stmt.deleteVersion.run(arn, versionId);
   }
 
   setStage(arn: string, stage: string, versionId: string): void {
+    this.invalidate(arn);
     this.stmt.setStage.run(arn, stage, versionId);
   }
 
   removeStage(arn: string, stage: string): void {
+    this.invalidate(arn);
     this.stmt.removeStage.run(arn, stage);
   }
 
-  /** Records an access; AWS keeps LastAccessedDate to the day, so at most one write per day. */
+  /**
+   * Records an access of a secret and one of its versions. AWS keeps LastAccessedDate to the day
+   * (on the secret and on each version), so this writes at most once a day per secret-version.
+   */
   touch(record: SecretRecord, versionId: string, now: number): void {
     const day = Math.floor(now / DAY_MS) * DAY_MS;
-    if (record.lastAccessedAt === day) return;
+    // The stored dates, not the caller's record, which may predate an earlier touch.
+    const current = this.findByArn(record.arn);
+    if (current === undefined) return;
+    const secretDone = current.lastAccessedAt === day;
+    const versionDone = this.version(record.arn, versionId)?.lastAccessedAt === day;
+    if (secretDone && versionDone) return;
+    this.invalidate(record.arn);
     this.transaction(() => {
-      this.stmt.touchSecret.run(day, record.arn);
-      this.stmt.touchVersion.run(day, record.arn, versionId);
+      if (!secretDone) this.stmt.touchSecret.run(day, record.arn);
+      if (!versionDone) this.stmt.touchVersion.run(day, record.arn, versionId);
     });
   }
 
@@ -451,6 +492,70 @@ export class Store {
     return this.stmt.deleteCredential.run(userName).changes > 0;
   }
 
+  /** The cache entry of a secret, filled from the database on a miss; undefined when there is no such secret. */
+  private cached(arn: string): CachedSecret | undefined {
+    const hit = this.cache.get(arn);
+    if (hit !== undefined) return hit;
+    const row = this.stmt.byArn.get(arn);
+    return row && this.fill(row);
+  }
+
+  private fill(row: SecretRow): CachedSecret {
+    if (this.cache.size >= MAX_CACHED_SECRETS) {
+      // Oldest-filled first: cheap, and a local server rarely has this many hot secrets.
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.invalidate(oldest);
+    }
+    const entry: CachedSecret = {
+      record: freezeRecord(toRecord(row)),
+      stages: undefined,
+      versions: new Map(),
+    };
+    this.cache.set(row.arn, entry);
+    this.arnByName.set(row.name, row.arn);
+    return entry;
+  }
+
+  private stagesOf(entry: CachedSecret): StageMaps {
+    entry.stages ??= groupStages(this.stmt.stagesOf.all(entry.record.arn), true);
+    return entry.stages;
+  }
+
+  /** A version's row (cached with its secret); undefined when the secret or version does not exist. */
+  private version(arn: string, versionId: string): CachedVersion | undefined {
+    const entry = this.cached(arn);
+    if (entry === undefined) return undefined;
+    let version = entry.versions.get(versionId);
+    if (version === undefined) {
+      // Absent versions are cached too (as null): creating one goes through writeVersion, which invalidates.
+      const row = this.stmt.version.get(arn, versionId);
+      version = row
+        ? {
+            createdAt: row.created_at,
+            lastAccessedAt: row.last_accessed_at ?? undefined,
+            kind: row.kind as SecretValue['kind'] | null,
+            sealed: row.value,
+            value: undefined,
+          }
+        : null;
+      if (entry.versions.size >= MAX_CACHED_VERSIONS) entry.versions.clear();
+      entry.versions.set(versionId, version);
+    }
+    return version ?? undefined;
+  }
+
+  private invalidate(arn: string): void {
+    const entry = this.cache.get(arn);
+    if (entry === undefined) return;
+    this.cache.delete(arn);
+    if (this.arnByName.get(entry.record.name) === arn) this.arnByName.delete(entry.record.name);
+  }
+
+  private dropCache(): void {
+    this.cache.clear();
+    this.arnByName.clear();
+  }
+
   private dataKey(arn: string): Buffer {
     let key = this.dataKeys.get(arn);
     if (!key) {
@@ -466,6 +571,58 @@ export class Store {
     this.db.close();
   }
 }
+
+/** Bounds for the read cache (it holds decrypted values, each up to 64 KiB). */
+const MAX_CACHED_SECRETS = 1024;
+const MAX_CACHED_VERSIONS = 128;
+
+interface CachedVersion {
+  createdAt: number;
+  lastAccessedAt: number | undefined;
+  kind: SecretValue['kind'] | null;
+  sealed: Buffer | null;
+  /** Decrypted on first read. */
+  value: SecretValue | undefined;
+}
+
+interface StageMaps {
+  /** stage -> version id */
+  holders: Map<string, string>;
+  /** version id -> its stages, in the order they were attached */
+  byVersion: Map<string, string[]>;
+}
+
+interface CachedSecret {
+  /** Frozen: it is handed to every caller. */
+  record: SecretRecord;
+  stages: StageMaps | undefined;
+  /** null: the version does not exist. */
+  versions: Map<string, CachedVersion | null>;
+}
+
+function groupStages(rows: { stage: string; version_id: string }[], freeze = false): StageMaps {
+  const holders = new Map<string, string>();
+  const byVersion = new Map<string, string[]>();
+  for (const { stage, version_id } of rows) {
+    holders.set(stage, version_id);
+    const list = byVersion.get(version_id);
+    if (list) list.push(stage);
+    else byVersion.set(version_id, [stage]);
+  }
+  if (freeze) for (const list of byVersion.values()) Object.freeze(list);
+  return { holders, byVersion };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Cached records are shared by every caller, so none may change one in place. */
+const freezeRecord = (record: SecretRecord): SecretRecord => deepFreeze(record);
 
 const valueAad = (arn: string, versionId: string, kind: string): string =>
   `value:${arn}\u0000${versionId}\u0000${kind}`;
