@@ -227,11 +227,43 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 function send(res: ServerResponse, response: WireResponse, close = false): void {
-  const headers: Record<string, string | number> = { ...response.headers };
-  headers['content-length'] = Buffer.byteLength(response.body);
-  if (close) headers.connection = 'close';
-  res.writeHead(response.status, headers);
+  // writeHead takes a flat [name, value, ...] list as is: no copy of the response's headers object.
+  const head: (string | number)[] = ['content-length', Buffer.byteLength(response.body)];
+  for (const name in response.headers) head.push(name, response.headers[name] as string);
+  if (close) head.push('connection', 'close');
+  res.writeHead(response.status, head);
   res.end(response.body);
+}
+
+/**
+ * Answers finished during one event-loop turn, written together once the turn's I/O callbacks are
+ * done. Writing each at once costs the client a wake-up per answer (a loopback write wakes the
+ * reader, which goes back to sleep before the next answer); written back to back, one wake-up
+ * serves the whole batch. That was a third of the server's CPU per request at 50 connections.
+ */
+let outboxResponses: ServerResponse[] = [];
+let outboxBodies: WireResponse[] = [];
+
+function flushOutbox(): void {
+  const responses = outboxResponses;
+  const bodies = outboxBodies;
+  outboxResponses = [];
+  outboxBodies = [];
+  for (let i = 0; i < responses.length; i++) {
+    const res = responses[i] as ServerResponse;
+    try {
+      send(res, bodies[i] as WireResponse);
+    } catch {
+      // One answer that cannot be written must not hold back the others.
+      res.destroy();
+    }
+  }
+}
+
+function sendSoon(res: ServerResponse, response: WireResponse): void {
+  if (outboxResponses.length === 0) setImmediate(flushOutbox);
+  outboxResponses.push(res);
+  outboxBodies.push(response);
 }
 
 /**
@@ -289,9 +321,9 @@ function serveHttp(handler: RequestHandler, req: IncomingMessage, res: ServerRes
         sourceIp: req.socket.remoteAddress ?? 'unknown',
       })
       .then(
-        (response) => send(res, response),
+        (response) => sendSoon(res, response),
         () =>
-          send(res, {
+          sendSoon(res, {
             status: 500,
             headers: { 'content-type': 'application/x-amz-json-1.1' },
             body: '{"__type":"InternalServiceError","Message":"Internal error"}',

@@ -1,5 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
+import { createHash, createHmac, type Hash, type Hmac, hash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import {
   incompleteSignature,
@@ -15,7 +14,37 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
-const Sha256 = Hash.bind(null, 'sha256');
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (data: SourceData): string | Uint8Array =>
+  typeof data === 'string' || data instanceof Uint8Array
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+
+/**
+ * The SHA-256 / HMAC-SHA256 the signer hashes with: node:crypto, as @smithy/hash-node uses, minus that
+ * wrapper's copy of every input into a new Buffer (node:crypto reads the bytes at once; no copy needed).
+ */
+class Sha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData, encoding?: 'utf8' | 'ascii' | 'latin1'): void {
+    if (typeof data === 'string') this.hash.update(data, encoding ?? 'utf8');
+    else this.hash.update(bytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.hash.digest());
+  }
+}
+
+const SIGNATURE_PREFIX = 'Signature=';
+const SIGNATURE_HEX_LENGTH = 64;
+/** Scratch space for comparing signatures; verify() fills and compares them without awaiting in between. */
+const COMPUTED = Buffer.alloc(SIGNATURE_HEX_LENGTH);
+const CLAIMED = Buffer.alloc(SIGNATURE_HEX_LENGTH);
 
 /** The signer's request shape (`@smithy/types`' HttpRequest), without depending on that package. */
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
@@ -40,7 +69,11 @@ export interface VerifierOptions {
  * constant time. Only the headers the client listed in SignedHeaders take part, as on AWS.
  */
 export class SigV4Verifier {
-  private readonly signers = new Map<string, SignatureV4>();
+  /**
+   * One signer per credential object: region and service are checked against the options first, so
+   * they are the same for all. Weak, so a removed credential's signer (and keys) can go with it.
+   */
+  private signers = new WeakMap<Credential, SignatureV4>();
   /** Parsed SignedHeaders lists: clients send the same few on every request. */
   private readonly signedLists = new Map<string, SignedList>();
   private readonly now: () => number;
@@ -87,12 +120,14 @@ export class SigV4Verifier {
     if (!signed.set.has('host')) {
       throw invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
-    // Signed header names come from the caller: `constructor` or `__proto__` must not reach Object.prototype.
-    const headers: Record<string, string> = Object.create(null);
+    // An ordinary object (the signer copies it, and copies of one are cheap), filled only with own
+    // string properties; signed header names come from the caller, and the one that could reach
+    // Object.prototype, `__proto__`, is refused (Node never delivers such a header anyway).
+    const headers: Record<string, string> = {};
     for (const name of signed.names) {
       const value = Object.hasOwn(request.headers, name) ? request.headers[name] : undefined;
       // A listed header that was not sent would drop out of the canonical request unnoticed.
-      if (typeof value !== 'string') throw this.mismatch();
+      if (typeof value !== 'string' || name === '__proto__') throw this.mismatch();
       headers[name] = value;
     }
     // The signer trusts x-amz-content-sha256 when present; check it against the body we actually got.
@@ -113,17 +148,22 @@ export class SigV4Verifier {
       headers,
       body: request.body,
     };
-    const expected = await this.signer(credential, region, service).sign(toSign, {
+    const expected = await this.signer(credential).sign(toSign, {
       signingDate,
       signableHeaders: signed.set,
       // Given, so the signer need not resolve its region provider per request.
       signingRegion: region,
       signingService: service,
     });
-    const computed = /Signature=([0-9a-f]{64})/.exec(String(expected.headers.authorization))?.[1] ?? '';
-    const a = Buffer.from(computed, 'utf8');
-    const b = Buffer.from(signature, 'utf8');
-    if (a.length !== b.length || !timingSafeEqual(a, b)) throw this.mismatch();
+    // The signer's header ends with `Signature=<64 hex>`; both sides are 64 hex characters (the
+    // client's by the AUTHORIZATION pattern), written into two reused buffers for the constant-time compare.
+    const authorization = String(expected.headers.authorization);
+    const at = authorization.lastIndexOf(SIGNATURE_PREFIX);
+    const computed = at < 0 ? '' : authorization.slice(at + SIGNATURE_PREFIX.length);
+    if (computed.length !== SIGNATURE_HEX_LENGTH) throw this.mismatch();
+    COMPUTED.write(computed, 'latin1');
+    CLAIMED.write(signature, 'latin1');
+    if (!timingSafeEqual(COMPUTED, CLAIMED)) throw this.mismatch();
     return credential;
   }
 
@@ -148,18 +188,17 @@ export class SigV4Verifier {
     }
   }
 
-  private signer(credential: Credential, region: string, service: string): SignatureV4 {
-    const key = `${credential.accessKeyId}\n${region}\n${service}`;
-    let signer = this.signers.get(key);
+  private signer(credential: Credential): SignatureV4 {
+    let signer = this.signers.get(credential);
     if (!signer) {
-      signer = new SignatureV4({
+      signer = new MemoizingSignatureV4({
         credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-        region,
-        service,
+        region: this.options.region,
+        service: this.options.service,
         sha256: Sha256,
         applyChecksum: false,
       });
-      this.signers.set(key, signer);
+      this.signers.set(credential, signer);
     }
     return signer;
   }
@@ -176,11 +215,51 @@ export class SigV4Verifier {
     return parsed;
   }
 
-  /** Forgets cached signers, e.g. after a credential is removed. */
+  /** Forgets cached signers (and so their signing keys), e.g. after a credential is removed. */
   reset(): void {
-    this.signers.clear();
+    this.signers = new WeakMap();
   }
 }
+
+type SigningKeyArgs = [credentials: Credentials, region: string, shortDate: string, service?: string];
+interface SigningKeySource {
+  getSigningKey(...args: SigningKeyArgs): Promise<Uint8Array>;
+}
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Derived signing keys kept per signer: one a day per region and service, two around midnight. */
+const MAX_SIGNING_KEYS = 8;
+
+/**
+ * The SDK's signer, computing every signature itself, except that the derived signing key (four
+ * HMACs of the secret, fixed for a day) is remembered here: smithy's own key cache first HMACs the
+ * credentials on every call just to build its cache key.
+ */
+class MemoizingSignatureV4 extends SignatureV4 {
+  readonly signingKeys = new Map<string, Promise<Uint8Array>>();
+}
+
+// smithy declares getSigningKey private, so the override is installed through an untyped view.
+const smithyGetSigningKey = (SignatureV4.prototype as unknown as SigningKeySource).getSigningKey;
+(MemoizingSignatureV4.prototype as unknown as SigningKeySource).getSigningKey = function (
+  this: MemoizingSignatureV4,
+  ...args: SigningKeyArgs
+): Promise<Uint8Array> {
+  const [credentials, region, shortDate, service] = args;
+  // The whole derivation input is the key: a changed secret can never reuse an old signing key.
+  const cacheKey = `${shortDate}\n${region}\n${service ?? ''}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
+  let key = this.signingKeys.get(cacheKey);
+  if (key === undefined) {
+    if (this.signingKeys.size >= MAX_SIGNING_KEYS) this.signingKeys.clear();
+    key = smithyGetSigningKey.apply(this, args);
+    this.signingKeys.set(cacheKey, key);
+    key.catch(() => this.signingKeys.delete(cacheKey));
+  }
+  return key;
+};
 
 const MAX_SIGNED_LISTS = 64;
 
@@ -190,7 +269,22 @@ interface SignedList {
   readonly set: Set<string>;
 }
 
+let lastAmzDate = '';
+let lastSigningDate: Date | undefined;
+
+/**
+ * Remembers the last value: clients sign with the current second, so consecutive requests share it.
+ * The Date is shared between those requests: read it, never change it.
+ */
 function parseAmzDate(value: string): Date | undefined {
+  if (value !== lastAmzDate) {
+    lastSigningDate = parseAmzDateUncached(value);
+    lastAmzDate = value;
+  }
+  return lastSigningDate;
+}
+
+function parseAmzDateUncached(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
