@@ -132,7 +132,9 @@ describe('SecretCache against the local server', () => {
     expect(reveal(await cache.get(name))).toBe(first);
     await put(name, second);
     // It was read, so at refreshAhead × ttl the next value is fetched before anyone has to wait for it.
-    await vi.waitFor(() => expect(cache.stats().refreshes).toBe(1), { timeout: 5000 });
+    // stats().refreshes counts a refresh when it starts; wait until its value has landed.
+    await vi.waitFor(() => expect(cache.peek(name)?.value.reveal()).toBe(second), { timeout: 5000 });
+    expect(cache.stats().refreshes).toBe(1);
     server.audit.resetCounts();
     expect(reveal(await cache.get(name))).toBe(second);
     expect(calls()).toEqual({});
