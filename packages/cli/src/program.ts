@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit.js';
 import { credentialsCommand } from './commands/credentials.js';
 import { envCommand } from './commands/env.js';
+import { rotateCommand } from './commands/rotate.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError, type CliIo, EXIT, processIo } from './io.js';
 
@@ -19,7 +20,13 @@ export function buildProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
-  for (const command of [serveCommand(io), envCommand(io), auditCommand(io), credentialsCommand(io)]) {
+  for (const command of [
+    serveCommand(io),
+    envCommand(io),
+    rotateCommand(io),
+    auditCommand(io),
+    credentialsCommand(io),
+  ]) {
     program.addCommand(command);
   }
   return program;

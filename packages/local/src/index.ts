@@ -16,6 +16,13 @@ export type { AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
 export type { WireRequest, WireResponse } from './protocol/handler.js';
+export type { RotationRules } from './rotation/schedule.js';
+export {
+  ROTATION_USER,
+  type RotationOutcome,
+  type RotationStep,
+  SERVICE_PRINCIPAL,
+} from './rotation/service.js';
 export {
   DEFAULT_ACCOUNT_ID,
   DEFAULT_HOST,

@@ -8,6 +8,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
 import { requestTooLarge } from './protocol/errors.js';
 import { RequestHandler, type WireRequest, type WireResponse } from './protocol/handler.js';
+import { type RotationOutcome, RotationService } from './rotation/service.js';
 import { KEY_BYTES } from './store/crypto.js';
 import { Store } from './store/store.js';
 
@@ -18,6 +19,7 @@ export const DEFAULT_ACCOUNT_ID = '123456789012';
 /** Larger than any valid request (a 64 KiB value is ~88 KiB in base64); bigger bodies are refused unread. */
 export const MAX_BODY_BYTES = 512 * 1024;
 const PURGE_INTERVAL_MS = 60_000;
+const ROTATION_CHECK_INTERVAL_MS = 60_000;
 export const MASTER_KEY_ENV = 'COFFER_MASTER_KEY';
 
 export interface LocalSecretsManagerOptions {
@@ -40,6 +42,23 @@ export interface LocalSecretsManagerOptions {
   masterKey?: Buffer | string;
   /** Reports unexpected internal failures. @default writes the stack to stderr */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Rotation functions by Lambda ARN: each a module exporting `handler(event)`, run in a child process
+   * when a secret rotates with that ARN. More can be added with `registerRotationFunction`.
+   */
+  rotationFunctions?: Record<string, string>;
+  /** How long one rotation step may run before its process is killed. @default 60_000 */
+  rotationStepTimeoutMs?: number;
+  /** How often the server looks for secrets whose scheduled rotation is due. @default 60_000 */
+  rotationCheckIntervalMs?: number;
+  /** Lines printed by rotation functions (stdout and stderr). @default dropped */
+  onRotationOutput?: (line: string, lambdaArn: string) => void;
+  /**
+   * The server's clock for dates and rotation schedules, in ms since the epoch (tests move it forward
+   * to trigger scheduled rotations). Request signatures are always checked against the real clock.
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface LocalSecretsManager extends AsyncDisposable {
@@ -59,6 +78,13 @@ export interface LocalSecretsManager extends AsyncDisposable {
   addCredential(request: NewCredential): Credential;
   removeCredential(userName: string): boolean;
   listCredentials(): Credential[];
+  /** Registers a rotation function: `modulePath` exports `handler(event)`; RotateSecret can then use `lambdaArn`. */
+  registerRotationFunction(lambdaArn: string, modulePath: string): void;
+  /**
+   * Resolves when no rotation of the secret (name or ARN) is running, with how the last one ended
+   * (undefined if it never rotated here). Rejects after `timeoutMs` (default 30 s).
+   */
+  waitForRotation(secretId: string, options?: { timeoutMs?: number }): Promise<RotationOutcome | undefined>;
   /** Handles one request in-process, without a socket. */
   handle(request: WireRequest): Promise<WireResponse>;
   close(): Promise<void>;
@@ -112,6 +138,10 @@ function validate(options: LocalSecretsManagerOptions): void {
   if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
     throw new TypeError(`accountId must be 12 digits, got ${JSON.stringify(options.accountId)}.`);
   }
+  const interval = options.rotationCheckIntervalMs;
+  if (interval !== undefined && !(Number.isFinite(interval) && interval > 0)) {
+    throw new TypeError(`rotationCheckIntervalMs must be a positive number, got ${String(interval)}.`);
+  }
 }
 
 /**
@@ -144,14 +174,36 @@ export async function startLocalSecretsManager(
   const firstStart = registry.list().length === 0;
   const admin = registry.admin();
   const audit = new AuditLog(dataDir === undefined ? {} : { file: join(dataDir, 'audit.log') });
+  const onInternalError =
+    options.onInternalError ?? ((error: unknown) => console.error('coffer local: internal error', error));
+  const clock = options.now ?? Date.now;
+  let rotation: RotationService;
+  try {
+    rotation = new RotationService({
+      store,
+      audit,
+      credentials: registry,
+      region,
+      now: clock,
+      ...(options.rotationStepTimeoutMs !== undefined && { stepTimeoutMs: options.rotationStepTimeoutMs }),
+      ...(options.onRotationOutput !== undefined && { onFunctionOutput: options.onRotationOutput }),
+      onInternalError,
+    });
+    for (const [arn, path] of Object.entries(options.rotationFunctions ?? {})) rotation.register(arn, path);
+  } catch (error) {
+    await audit.close();
+    store.close();
+    throw error;
+  }
   const handler = new RequestHandler({
     store,
     credentials: registry,
     audit,
     region,
     accountId,
-    onInternalError:
-      options.onInternalError ?? ((error) => console.error('coffer local: internal error', error)),
+    clock,
+    rotation,
+    onInternalError,
   });
 
   const server = createServer({ keepAlive: true }, (req, res) => {
@@ -169,15 +221,28 @@ export async function startLocalSecretsManager(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
+  const endpoint = `http://${host}:${address.port}`;
+  rotation.endpoint = endpoint;
+
   const purge = setInterval(() => {
-    for (const arn of store.dueForPurge(Date.now())) store.deleteSecret(arn);
+    for (const arn of store.dueForPurge(clock())) store.deleteSecret(arn);
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  const schedules = setInterval(() => {
+    try {
+      rotation.checkSchedules();
+    } catch (error) {
+      onInternalError(error);
+    }
+  }, options.rotationCheckIntervalMs ?? ROTATION_CHECK_INTERVAL_MS);
+  schedules.unref();
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       clearInterval(purge);
+      clearInterval(schedules);
+      await rotation.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -189,7 +254,7 @@ export async function startLocalSecretsManager(
   };
 
   return {
-    endpoint: `http://${host}:${address.port}`,
+    endpoint,
     port: address.port,
     region,
     accountId,
@@ -200,6 +265,12 @@ export async function startLocalSecretsManager(
     addCredential: (request) => registry.add(request),
     removeCredential: (userName) => registry.remove(userName),
     listCredentials: () => registry.list(),
+    registerRotationFunction: (lambdaArn, modulePath) => rotation.register(lambdaArn, modulePath),
+    waitForRotation: (secretId, waitOptions = {}) => {
+      const record = secretId.startsWith('arn:') ? store.findByArn(secretId) : store.findByName(secretId);
+      if (!record) return Promise.reject(new Error(`No secret ${secretId}.`));
+      return rotation.wait(record.arn, waitOptions.timeoutMs ?? 30_000);
+    },
     handle: (request) => handler.handle(request),
     close,
     [Symbol.asyncDispose]: close,

@@ -12,4 +12,4 @@ export {
   Settings,
   type SettingsOptions,
 } from './settings.js';
-export type { DotenvOptions, EnvOptions } from './sources.js';
+export { type DotenvOptions, type EnvOptions, toEnvName } from './sources.js';

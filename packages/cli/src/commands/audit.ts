@@ -9,7 +9,9 @@ function formatEntry(entry: AuditEntry): string {
   const who = entry.principal?.split('/').pop() ?? '(unauthenticated)';
   const secret = entry.secretArn?.split(':secret:')[1] ?? '-';
   const outcome = entry.outcome === 'success' ? 'ok' : (entry.errorCode ?? 'error');
-  return `${entry.time}  ${who.padEnd(16)} ${entry.operation.padEnd(26)} ${outcome.padEnd(28)} ${secret}  ${entry.sourceIp}\n`;
+  // Rotation steps name their step: "RotationStep setSecret".
+  const operation = entry.step === undefined ? entry.operation : `${entry.operation} ${entry.step}`;
+  return `${entry.time}  ${who.padEnd(16)} ${operation.padEnd(26)} ${outcome.padEnd(28)} ${secret}  ${entry.sourceIp}\n`;
 }
 
 const positiveInt = (value: string): number => {

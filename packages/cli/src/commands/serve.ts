@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   clearRunningServer,
   DEFAULT_HOST,
@@ -14,6 +15,17 @@ export const parsePort = (value: string): number => {
   if (!/^\d+$/.test(value) || port > 65_535)
     throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
   return port;
+};
+
+/** `<arn>=<path>`, repeatable: collected into a map. */
+export const parseRotationFunction = (value: string, previous: Record<string, string> = {}) => {
+  const at = value.lastIndexOf('=');
+  if (at <= 0 || at === value.length - 1 || !value.startsWith('arn:')) {
+    throw new InvalidArgumentError(
+      'must be <lambda-arn>=<module path>, e.g. arn:aws:lambda:us-east-1:123456789012:function:rotate=./rotate.mjs',
+    );
+  }
+  return { ...previous, [value.slice(0, at)]: resolve(value.slice(at + 1)) };
 };
 
 export function serveCommand(io: CliIo): Command {
@@ -42,11 +54,18 @@ export function serveCommand(io: CliIo): Command {
     .addOption(
       new Option('--region <region>', 'region in ARNs and credential scopes').default(DEFAULT_REGION),
     )
+    .addOption(
+      new Option(
+        '--rotation-function <arn=path>',
+        'a rotation function: a module exporting handler(event), run for RotateSecret with that Lambda ARN (repeatable)',
+      ).argParser(parseRotationFunction),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ coffer serve                          # port 4584, data in your data directory
+  $ coffer serve --rotation-function arn:aws:lambda:us-east-1:123456789012:function:rotate-key=./rotate.mjs
   $ coffer serve --in-memory --port 0     # throwaway server on a free port
   $ eval "$(coffer env)"                  # in another shell: point the AWS CLI and SDKs at it
   $ aws secretsmanager create-secret --name app/db --secret-string s3cr3t`,
@@ -58,11 +77,15 @@ Examples:
         dataDir?: string;
         inMemory?: boolean;
         region: string;
+        rotationFunction?: Record<string, string>;
       }) => {
         const server = await startLocalSecretsManager({
           port: options.port,
           host: options.host,
           region: options.region,
+          ...(options.rotationFunction !== undefined && { rotationFunctions: options.rotationFunction }),
+          onRotationOutput: (line, lambdaArn) =>
+            io.stderr(`[${lambdaArn.split(':').at(-1) ?? lambdaArn}] ${line}\n`),
           ...(options.inMemory ? { inMemory: true } : {}),
           ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
         });
@@ -79,6 +102,9 @@ Examples:
         io.stderr(
           `Data: ${where}${server.firstStart && server.dataDir ? ' (created an admin credential)' : ''}\n`,
         );
+        for (const [arn, path] of Object.entries(options.rotationFunction ?? {})) {
+          io.stderr(`Rotation function: ${arn} -> ${path}\n`);
+        }
         io.stderr(
           `Audit log: ${server.dataDir === undefined ? 'in memory' : `coffer audit --follow${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}`}\n\n`,
         );

@@ -9,11 +9,15 @@ export interface AuditEntry {
   principal?: string;
   accessKeyId?: string;
   operation: string;
+  /** For `RotationStep` entries: the step of the rotation function (createSecret, setSecret, ...). */
+  step?: string;
   secretArn?: string;
   sourceIp: string;
   userAgent?: string;
   outcome: 'success' | 'error';
   errorCode?: string;
+  /** For a failed `RotationStep`: the one-line error the rotation function reported. */
+  errorMessage?: string;
   durationMs: number;
 }
 

@@ -10,6 +10,8 @@ import {
   validation,
 } from '../protocol/errors.js';
 import type { Input, StringRule } from '../protocol/input.js';
+import { rotationFields } from '../rotation/schedule.js';
+import type { RotationService } from '../rotation/service.js';
 import { DecryptError } from '../store/crypto.js';
 import type { SecretRecord, SecretValue, Store } from '../store/store.js';
 
@@ -22,6 +24,8 @@ export interface OperationContext {
   readonly caller: Credential;
   /** Set by the operation so the audit entry can name the secret it touched. */
   secretArn?: string;
+  /** Runs rotation functions (RotateSecret); absent when the handler is used without a server. */
+  rotation?: RotationService;
 }
 
 export type Operation = (input: Input, ctx: OperationContext) => Record<string, unknown>;
@@ -145,6 +149,33 @@ export function moveStages(store: Store, arn: string, versionId: string, stages:
 }
 
 /**
+ * Makes room for a new version as AWS does: unlabeled versions older than a day are pruned; if none
+ * can go, the secret is at its version quota. Returns the version when it already exists.
+ */
+export function makeRoom(
+  store: Store,
+  arn: string,
+  versionId: string,
+  now: number,
+): { createdAt: number } | undefined {
+  const versions = store.versions(arn);
+  const existing = versions.find((v) => v.versionId === versionId);
+  if (!existing && versions.length >= MAX_VERSIONS) {
+    const prunable = versions
+      .filter((v) => v.stages.length === 0 && now - v.createdAt >= PRUNE_MIN_AGE_MS)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    const excess = versions.length + 1 - MAX_VERSIONS;
+    if (prunable.length < excess) {
+      throw limitExceeded(
+        `You have exceeded the maximum number of versions (${MAX_VERSIONS}) for this secret. Secrets Manager removes unlabeled versions only once they are 24 hours old; write new versions less often.`,
+      );
+    }
+    for (const v of prunable.slice(0, excess)) store.deleteVersion(arn, v.versionId);
+  }
+  return existing;
+}
+
+/**
  * Adds a version with a value and labels, then prunes deprecated versions as AWS does: unlabeled
  * versions older than a day go first; if none can go, the secret is at its version quota.
  */
@@ -156,20 +187,7 @@ export function addVersion(
   stages: readonly string[],
 ): void {
   const { store } = ctx;
-  const versions = store.versions(secret.arn);
-  const existing = versions.find((v) => v.versionId === versionId);
-  if (!existing && versions.length >= MAX_VERSIONS) {
-    const prunable = versions
-      .filter((v) => v.stages.length === 0 && ctx.now - v.createdAt >= PRUNE_MIN_AGE_MS)
-      .sort((a, b) => a.createdAt - b.createdAt);
-    const excess = versions.length + 1 - MAX_VERSIONS;
-    if (prunable.length < excess) {
-      throw limitExceeded(
-        `You have exceeded the maximum number of versions (${MAX_VERSIONS}) for this secret. Secrets Manager removes unlabeled versions only once they are 24 hours old; write new versions less often.`,
-      );
-    }
-    for (const v of prunable.slice(0, excess)) store.deleteVersion(secret.arn, v.versionId);
-  }
+  const existing = makeRoom(store, secret.arn, versionId, ctx.now);
   store.writeVersion(secret.arn, versionId, value, existing?.createdAt ?? ctx.now);
   // The first version of a secret always becomes AWSCURRENT.
   const hasCurrent = store.stageHolder(secret.arn, CURRENT) !== undefined;
@@ -237,8 +255,7 @@ export function describe(store: Store, secret: SecretRecord, stagesKey: string):
   const out: Record<string, unknown> = { ARN: secret.arn, Name: secret.name };
   if (secret.description !== undefined) out.Description = secret.description;
   if (secret.kmsKeyId !== undefined) out.KmsKeyId = secret.kmsKeyId;
-  const rotation = secret.rotation;
-  if (rotation) Object.assign(out, rotation);
+  Object.assign(out, rotationFields(secret.rotation));
   out.LastChangedDate = epochSeconds(secret.lastChangedAt);
   if (secret.lastAccessedAt !== undefined) out.LastAccessedDate = epochSeconds(secret.lastAccessedAt);
   if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletedAt);

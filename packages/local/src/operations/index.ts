@@ -2,6 +2,7 @@ import type { Operation } from './context.js';
 import { listSecrets } from './listing.js';
 import { getRandomPassword } from './random-password.js';
 import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './resource-policy.js';
+import { cancelRotateSecret, rotateSecret } from './rotation.js';
 import { createSecret, deleteSecret, describeSecret, restoreSecret, updateSecret } from './secrets.js';
 import { tagResource, untagResource } from './tags.js';
 import { batchGetSecretValue, getSecretValue, putSecretValue } from './values.js';
@@ -10,6 +11,7 @@ import { listSecretVersionIds, updateSecretVersionStage } from './versions.js';
 /** Every operation the server implements, by its name in `X-Amz-Target: secretsmanager.<Name>`. */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
   BatchGetSecretValue: batchGetSecretValue,
+  CancelRotateSecret: cancelRotateSecret,
   CreateSecret: createSecret,
   DeleteResourcePolicy: deleteResourcePolicy,
   DeleteSecret: deleteSecret,
@@ -22,6 +24,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   PutResourcePolicy: putResourcePolicy,
   PutSecretValue: putSecretValue,
   RestoreSecret: restoreSecret,
+  RotateSecret: rotateSecret,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateSecret: updateSecret,

@@ -3,6 +3,7 @@ import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { SigV4Verifier } from '../auth/sigv4.js';
 import { OPERATIONS, type OperationContext } from '../operations/index.js';
+import type { RotationService } from '../rotation/service.js';
 import type { Store } from '../store/store.js';
 import { AwsError, internalServiceError, unknownOperation } from './errors.js';
 import { Input } from './input.js';
@@ -28,7 +29,12 @@ export interface HandlerOptions {
   audit: AuditLog;
   region: string;
   accountId: string;
+  /** The clock of request signatures. @default Date.now */
   now?: () => number;
+  /** The clock operations see (dates, schedules); it may differ from real time in tests. @default Date.now */
+  clock?: () => number;
+  /** Runs rotation functions for RotateSecret. */
+  rotation?: RotationService;
   /** Where unexpected internal failures are reported (never with request bodies). */
   onInternalError?: (error: unknown) => void;
 }
@@ -44,9 +50,11 @@ const JSON_11 = 'application/x-amz-json-1.1';
 export class RequestHandler {
   private readonly verifier: SigV4Verifier;
   private readonly now: () => number;
+  private readonly clock: () => number;
 
   constructor(private readonly options: HandlerOptions) {
     this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? this.now;
     this.verifier = new SigV4Verifier({
       region: options.region,
       service: SERVICE,
@@ -80,9 +88,10 @@ export class RequestHandler {
         store: this.options.store,
         region: this.options.region,
         accountId: this.options.accountId,
-        now: this.now(),
+        now: this.clock(),
         caller,
       };
+      if (this.options.rotation !== undefined) ctx.rotation = this.options.rotation;
       try {
         const output = operation(Input.parse(request.body.toString('utf8')), ctx);
         response = { status: 200, headers: responseHeaders(requestId), body: JSON.stringify(output) };

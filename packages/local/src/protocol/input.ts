@@ -142,6 +142,16 @@ export class Input {
     return value;
   }
 
+  /** A JSON object member (a structure), read with its own Input. */
+  object(name: string): Input | undefined {
+    const value = this.raw(
+      name,
+      'an object',
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    ) as Record<string, unknown> | undefined;
+    return value === undefined ? undefined : new Input(value);
+  }
+
   /** A list of JSON objects, each read with its own Input. */
   objectList(name: string, rule: { min?: number; max?: number } = {}): Input[] | undefined {
     const value = this.raw(

@@ -1,0 +1,163 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaArn, writeFakeFunction } from '../../local/test/rotation-functions.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function coffer(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('coffer rotate', () => {
+  let dir: string;
+  let dataDir: string;
+  let child: ChildProcess;
+  const vars: Record<string, string> = {};
+  let client: SecretsManagerClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'coffer-rotate-cli-'));
+    dataDir = join(dir, 'data');
+    const good = writeFakeFunction(dir, 'good', { log: join(dir, 'good.log'), apiDir: dir });
+    const failing = writeFakeFunction(dir, 'failing', {
+      log: join(dir, 'failing.log'),
+      apiDir: dir,
+      failStep: 'setSecret',
+      fixed: join(dir, 'never'),
+    });
+    child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--rotation-function',
+        `${lambdaArn('good')}=${good}`,
+        '--rotation-function',
+        `${lambdaArn('failing')}=${failing}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('AWS_ENDPOINT_URL_SECRETS_MANAGER')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
+    });
+    for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) {
+      const [, name = '', raw = ''] = match;
+      vars[name] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
+    }
+    client = new SecretsManagerClient({
+      endpoint: vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+      region: vars.AWS_REGION ?? '',
+      credentials: {
+        accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
+        secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
+      },
+    });
+  });
+  afterAll(async () => {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the four steps as they complete and exits 0', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'cli/key', SecretString: 'key-0' }));
+    const result = await coffer(
+      vars,
+      'rotate',
+      'cli/key',
+      '--lambda',
+      lambdaArn('good'),
+      '--every',
+      '30',
+      '-d',
+      dataDir,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^Rotating cli\/key \(version [0-9a-f-]{36}\)$/);
+    expect(lines.slice(1, 5).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      '✓ createSecret',
+      '✓ setSecret',
+      '✓ testSecret',
+      '✓ finishSecret',
+    ]);
+    for (const line of lines.slice(1, 5)) expect(line).toMatch(/\d+ ms$/);
+    expect(lines[5]).toMatch(/^Rotated cli\/key: version [0-9a-f-]{36} is now AWSCURRENT\.$/);
+    const described = await client.send(new DescribeSecretCommand({ SecretId: 'cli/key' }));
+    expect(described.RotationEnabled).toBe(true);
+    expect(described.RotationRules).toEqual({ AutomaticallyAfterDays: 30 });
+
+    const json = await coffer(vars, 'rotate', 'cli/key', '--json', '-d', dataDir);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { outcome: string; steps: { step: string }[] };
+    expect(parsed.outcome).toBe('success');
+    expect(parsed.steps.map((s) => s.step)).toEqual([
+      'createSecret',
+      'setSecret',
+      'testSecret',
+      'finishSecret',
+    ]);
+  });
+
+  it('exits 1 with one line when a step fails', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'cli/failing', SecretString: 'key-0' }));
+    const result = await coffer(
+      vars,
+      'rotate',
+      'cli/failing',
+      '--lambda',
+      lambdaArn('failing'),
+      '-d',
+      dataDir,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✓ createSecret/);
+    expect(result.stdout).toMatch(/✗ setSecret/);
+    expect(result.stderr).toBe(
+      'coffer: Rotation of cli/failing failed at setSecret: Error: the fake API is down during setSecret\n',
+    );
+  });
+
+  it('exits 1 with one line when RotateSecret is refused', async () => {
+    const result = await coffer(vars, 'rotate', 'cli/key', '--lambda', lambdaArn('unknown'), '-d', dataDir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'coffer: RotateSecret failed: AccessDeniedException: Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.\n',
+    );
+  });
+});

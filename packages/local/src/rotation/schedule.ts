@@ -1,0 +1,187 @@
+import { CronExpressionParser } from 'cron-parser';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** RotationRules as AWS takes and returns them. */
+export interface RotationRules {
+  AutomaticallyAfterDays?: number;
+  ScheduleExpression?: string;
+  Duration?: string;
+}
+
+/**
+ * What the `rotation` column of a secret holds. The capitalised fields go on the wire as they are
+ * (dates in epoch seconds); the lower-case ones are the server's own bookkeeping.
+ */
+export interface RotationState {
+  RotationEnabled: boolean;
+  RotationLambdaARN?: string;
+  RotationRules?: RotationRules;
+  /** Epoch seconds. */
+  LastRotatedDate?: number;
+  /** Epoch seconds. */
+  NextRotationDate?: number;
+  /** When rotation was last configured (ms): the start of the first interval. */
+  configuredAt: number;
+  /** When the scheduler last started a rotation that failed (ms), so it does not retry at every check. */
+  lastFailedAt?: number;
+}
+
+export const rotationState = (raw: Record<string, unknown> | undefined): RotationState | undefined =>
+  raw as RotationState | undefined;
+
+/** The fields DescribeSecret and ListSecrets show, as AWS does: dates only while rotation is enabled. */
+export function rotationFields(raw: Record<string, unknown> | undefined): Record<string, unknown> {
+  const state = rotationState(raw);
+  if (state === undefined) return {};
+  const out: Record<string, unknown> = { RotationEnabled: state.RotationEnabled };
+  if (state.RotationLambdaARN !== undefined) out.RotationLambdaARN = state.RotationLambdaARN;
+  if (state.RotationRules !== undefined) out.RotationRules = state.RotationRules;
+  if (state.RotationEnabled) {
+    if (state.LastRotatedDate !== undefined) out.LastRotatedDate = state.LastRotatedDate;
+    if (state.NextRotationDate !== undefined) out.NextRotationDate = state.NextRotationDate;
+  }
+  return out;
+}
+
+/** A parsed schedule: when the next rotation after `from` (ms) is due. */
+export type Schedule = (from: number) => number | undefined;
+
+/** The schedule of a rules object, or why it cannot be used. */
+export function scheduleOf(rules: RotationRules): Schedule | string {
+  const { AutomaticallyAfterDays: days, ScheduleExpression: expression, Duration: duration } = rules;
+  if (days !== undefined && expression !== undefined) {
+    return 'You cannot specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules.';
+  }
+  let schedule: Schedule | string | undefined;
+  let intervalMs: number | undefined;
+  if (days !== undefined) {
+    intervalMs = days * DAY_MS;
+    schedule = (from) => from + days * DAY_MS;
+  } else if (expression !== undefined) {
+    const rate = /^rate\(\s*(\d+)\s+(hour|hours|day|days)\s*\)$/.exec(expression.trim());
+    if (rate) {
+      const n = Number(rate[1]);
+      const unit = rate[2]?.startsWith('hour') ? HOUR_MS : DAY_MS;
+      if (n < 1 || n * unit < 4 * HOUR_MS || n * unit > 1000 * DAY_MS) {
+        return `Invalid ScheduleExpression ${expression}: the rotation interval must be between 4 hours and 1000 days.`;
+      }
+      intervalMs = n * unit;
+      schedule = (from) => from + n * unit;
+    } else if (/^cron\(.*\)$/.test(expression.trim())) {
+      schedule = cronSchedule(expression.trim().slice(5, -1).trim(), expression);
+    } else {
+      return `Invalid ScheduleExpression ${expression}: use rate(N hours), rate(N days) or cron(minutes hours day-of-month month day-of-week year).`;
+    }
+  } else if (duration !== undefined) {
+    return 'RotationRules.Duration needs AutomaticallyAfterDays or ScheduleExpression.';
+  }
+  if (typeof schedule === 'string') return schedule;
+  if (duration !== undefined) {
+    const match = /^(\d{1,2})h$/.exec(duration);
+    const hours = match ? Number(match[1]) : Number.NaN;
+    if (!(hours >= 1 && hours <= 24)) {
+      return `Invalid Duration ${duration}: the rotation window must be a whole number of hours from 1h to 24h, e.g. 3h.`;
+    }
+    if (intervalMs !== undefined && hours * HOUR_MS > intervalMs) {
+      return `Invalid Duration ${duration}: the rotation window must not be longer than the rotation interval.`;
+    }
+  }
+  return schedule ?? (() => undefined);
+}
+
+/**
+ * AWS's cron has six fields, `minutes hours day-of-month month day-of-week year`, one of
+ * day-of-month and day-of-week being `?`, with day-of-week 1-7 = SUN-SAT. cron-parser has
+ * `second minute hour day-of-month month day-of-week` with 0-6 = SUN-SAT and no year: the
+ * day-of-week numbers are shifted and the year is checked on each candidate date.
+ */
+function cronSchedule(body: string, expression: string): Schedule | string {
+  const invalid = (why: string) => `Invalid ScheduleExpression ${expression}: ${why}`;
+  const fields = body.split(/\s+/);
+  if (fields.length !== 6) {
+    return invalid('a cron expression has six fields: minutes hours day-of-month month day-of-week year.');
+  }
+  const [minute, hour, dom, month, dow, year] = fields as [string, string, string, string, string, string];
+  if ((dom === '?') === (dow === '?')) {
+    return invalid('one of day-of-month and day-of-week must be ?, and only one.');
+  }
+  const dayOfWeek = dow === '?' ? '*' : shiftDaysOfWeek(dow);
+  if (dayOfWeek === undefined) return invalid(`day-of-week ${dow} is not valid (1-7 or SUN-SAT).`);
+  const matchesYear = yearMatcher(year);
+  if (matchesYear === undefined) return invalid(`year ${year} is not valid.`);
+  const cron = `0 ${minute} ${hour} ${dom === '?' ? '*' : dom} ${month} ${dayOfWeek}`;
+  try {
+    CronExpressionParser.parse(cron, { tz: 'UTC', strict: false });
+  } catch (error) {
+    return invalid(error instanceof Error ? error.message : 'it cannot be parsed.');
+  }
+  return (from) => {
+    const interval = CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: new Date(from) });
+    for (let i = 0; i < 100_000 && interval.hasNext(); i++) {
+      const next = interval.next().getTime();
+      if (matchesYear(new Date(next).getUTCFullYear())) return next;
+      if (new Date(next).getUTCFullYear() > 2199) return undefined;
+    }
+    return undefined;
+  };
+}
+
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** AWS day-of-week (1-7 or SUN-SAT, with ranges, lists, steps, `#` and `L`) to cron-parser's 0-6. */
+function shiftDaysOfWeek(field: string): string | undefined {
+  const day = (token: string): string | undefined => {
+    const upper = token.toUpperCase();
+    const named = DAY_NAMES.indexOf(upper);
+    if (named >= 0) return String(named);
+    if (!/^[1-7]$/.test(token)) return undefined;
+    return String(Number(token) - 1);
+  };
+  const parts: string[] = [];
+  for (const part of field.split(',')) {
+    const [base = '', step] = part.split('/');
+    let converted: string | undefined;
+    const nth = /^([^#]+)#([1-5])$/.exec(base);
+    const last = /^([^L]+)L$/i.exec(base);
+    if (base === '*') converted = '*';
+    else if (nth) converted = day(nth[1] ?? '') && `${day(nth[1] ?? '')}#${nth[2]}`;
+    else if (last) converted = day(last[1] ?? '') && `${day(last[1] ?? '')}L`;
+    else if (base.includes('-')) {
+      const [from = '', to = ''] = base.split('-');
+      const a = day(from);
+      const b = day(to);
+      converted = a !== undefined && b !== undefined ? `${a}-${b}` : undefined;
+    } else converted = day(base);
+    if (converted === undefined) return undefined;
+    if (step !== undefined && !/^\d+$/.test(step)) return undefined;
+    parts.push(step === undefined ? converted : `${converted}/${step}`);
+  }
+  return parts.join(',');
+}
+
+/** A matcher for the year field: `*`, a year, a range, a list, or a step (`2025/2`). */
+function yearMatcher(field: string): ((year: number) => boolean) | undefined {
+  const tests: ((year: number) => boolean)[] = [];
+  for (const part of field.split(',')) {
+    const match = /^(\*|\d{4})(?:-(\d{4}))?(?:\/(\d+))?$/.exec(part);
+    if (!match) return undefined;
+    const from = match[1] === '*' ? 1970 : Number(match[1]);
+    const to = match[2] !== undefined ? Number(match[2]) : match[1] === '*' || match[3] ? 2199 : from;
+    const step = match[3] !== undefined ? Number(match[3]) : 1;
+    if (step < 1 || to < from) return undefined;
+    tests.push((year) => year >= from && year <= to && (year - from) % step === 0);
+  }
+  return (year) => tests.some((test) => test(year));
+}
+
+/** The next rotation date (epoch seconds) after the last rotation (or the configuration), if scheduled. */
+export function nextRotationDate(state: RotationState): number | undefined {
+  if (!state.RotationEnabled || state.RotationRules === undefined) return undefined;
+  const schedule = scheduleOf(state.RotationRules);
+  if (typeof schedule === 'string') return undefined;
+  const from = state.LastRotatedDate !== undefined ? state.LastRotatedDate * 1000 : state.configuredAt;
+  const next = schedule(from);
+  return next === undefined ? undefined : next / 1000;
+}

@@ -1,0 +1,444 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
+import type { CredentialRegistry } from '../auth/credentials.js';
+import { ADMIN_POLICY } from '../auth/policy.js';
+import { CURRENT, makeRoom, moveStages, PENDING } from '../operations/context.js';
+import type { SecretRecord, Store } from '../store/store.js';
+import type { StepRequest, StepResult } from './runner.js';
+import { nextRotationDate, type RotationState, rotationState } from './schedule.js';
+
+export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+export const ALL_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+
+/** The principal AWS records for what Secrets Manager does on its own (rotation steps). */
+export const SERVICE_PRINCIPAL = 'secretsmanager.amazonaws.com';
+/** The credential rotation functions get: full access, as a rotation function's role usually has. */
+export const ROTATION_USER = 'secretsmanager-rotation';
+export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
+/** A failed scheduled rotation is tried again after this long (on AWS: in the next rotation window). */
+export const SCHEDULED_RETRY_MS = 3_600_000;
+
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/;
+
+/** How a rotation ended. */
+export interface RotationOutcome {
+  secretArn: string;
+  /** The version being rotated to (the ClientRequestToken). */
+  versionId: string;
+  outcome: 'success' | 'error';
+  /** The steps that completed, in order. */
+  completedSteps: RotationStep[];
+  /** The step that failed. */
+  failedStep?: RotationStep;
+  /** One line: why it failed. */
+  error?: string;
+}
+
+export interface RotationServiceOptions {
+  store: Store;
+  audit: AuditLog;
+  credentials: CredentialRegistry;
+  region: string;
+  now: () => number;
+  stepTimeoutMs?: number;
+  /** Lines the rotation functions print (stdout and stderr). @default dropped */
+  onFunctionOutput?: (line: string, lambdaArn: string) => void;
+  onInternalError: (error: unknown) => void;
+}
+
+interface Running {
+  versionId: string;
+  done: Promise<RotationOutcome>;
+  child: ChildProcess | undefined;
+}
+
+/** Where the compiled runner is: beside this module, or in dist/ when the server runs from its sources (tests). */
+function runnerPath(): string {
+  const beside = fileURLToPath(new URL('./runner.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = fileURLToPath(new URL('../../dist/rotation/runner.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(`The rotation runner is not built (looked for ${beside}): run the build first.`);
+}
+
+/**
+ * Creates the AWSPENDING version a rotation works on, or finds the one a failed rotation left (AWS
+ * reattempts that same version). Returns its id.
+ */
+export function preparePending(store: Store, secret: SecretRecord, token: string, now: number): string {
+  const pending = store.stageHolder(secret.arn, PENDING);
+  const current = store.stageHolder(secret.arn, CURRENT);
+  if (pending !== undefined && pending !== current) return pending;
+  store.transaction(() => {
+    makeRoom(store, secret.arn, token, now);
+    // An empty version: the function's createSecret gives it its value.
+    if (!store.versionExists(secret.arn, token)) store.writeVersion(secret.arn, token, undefined, now);
+    moveStages(store, secret.arn, token, [PENDING]);
+  });
+  return token;
+}
+
+/**
+ * Runs rotation functions as Secrets Manager runs Lambda rotation functions: each step in order,
+ * each in a child process, with a timeout, audited; plus the scheduler for rotation rules.
+ */
+export class RotationService {
+  private readonly functions = new Map<string, string>();
+  private readonly running = new Map<string, Running>();
+  private readonly last = new Map<string, RotationOutcome>();
+  private readonly stepTimeoutMs: number;
+  private closed = false;
+  /** The server's endpoint, known once it listens. */
+  endpoint = '';
+
+  constructor(private readonly options: RotationServiceOptions) {
+    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    if (!Number.isFinite(this.stepTimeoutMs) || this.stepTimeoutMs <= 0) {
+      throw new TypeError(`rotationStepTimeoutMs must be a positive number, got ${this.stepTimeoutMs}.`);
+    }
+  }
+
+  register(lambdaArn: string, modulePath: string): void {
+    if (typeof lambdaArn !== 'string' || !LAMBDA_ARN.test(lambdaArn)) {
+      throw new TypeError(
+        `Invalid rotation function ARN ${JSON.stringify(lambdaArn)}: use a Lambda function ARN such as arn:aws:lambda:us-east-1:123456789012:function:my-rotation.`,
+      );
+    }
+    const path = isAbsolute(modulePath) ? modulePath : resolve(modulePath);
+    if (!existsSync(path)) {
+      throw new TypeError(`The rotation function module ${path} (for ${lambdaArn}) does not exist.`);
+    }
+    this.functions.set(lambdaArn, path);
+  }
+
+  hasFunction(lambdaArn: string): boolean {
+    return this.functions.has(lambdaArn);
+  }
+
+  isRunning(secretArn: string): boolean {
+    return this.running.has(secretArn);
+  }
+
+  /** The outcome of the running rotation of a secret when it ends, or of its last one. */
+  wait(secretArn: string, timeoutMs: number): Promise<RotationOutcome | undefined> {
+    const running = this.running.get(secretArn);
+    if (!running) return Promise.resolve(this.last.get(secretArn));
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`The rotation of ${secretArn} did not finish within ${timeoutMs} ms.`));
+      }, timeoutMs);
+      void running.done.then((outcome) => {
+        clearTimeout(timer);
+        resolvePromise(outcome);
+      });
+    });
+  }
+
+  /**
+   * Starts a rotation now (the caller checked that none is running). `steps` is all four, or just
+   * testSecret for RotateSecret with RotateImmediately=false.
+   */
+  start(secretArn: string, lambdaArn: string, versionId: string, steps: readonly RotationStep[]): void {
+    const entry: Running = { versionId, child: undefined, done: undefined as never };
+    this.running.set(secretArn, entry);
+    entry.done = this.run(secretArn, lambdaArn, versionId, steps, entry)
+      .catch((error: unknown): RotationOutcome => {
+        this.options.onInternalError(error);
+        return {
+          secretArn,
+          versionId,
+          outcome: 'error',
+          completedSteps: [],
+          error: 'Internal error in the local Secrets Manager.',
+        };
+      })
+      .then((outcome) => {
+        this.running.delete(secretArn);
+        this.last.set(secretArn, outcome);
+        return outcome;
+      });
+  }
+
+  private internalCredential(): { accessKeyId: string; secretAccessKey: string } {
+    const registry = this.options.credentials;
+    const existing = registry.list().find((c) => c.userName === ROTATION_USER);
+    return existing ?? registry.add({ userName: ROTATION_USER, policy: ADMIN_POLICY });
+  }
+
+  private childEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    // Nothing of the server's own AWS configuration (profiles, other endpoints) leaks into the function.
+    for (const [name, value] of Object.entries(process.env)) {
+      if (!name.startsWith('AWS_')) env[name] = value;
+    }
+    const credential = this.internalCredential();
+    return {
+      ...env,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.endpoint,
+      AWS_REGION: this.options.region,
+      AWS_DEFAULT_REGION: this.options.region,
+      AWS_ACCESS_KEY_ID: credential.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+  }
+
+  private async run(
+    secretArn: string,
+    lambdaArn: string,
+    versionId: string,
+    steps: readonly RotationStep[],
+    entry: Running,
+  ): Promise<RotationOutcome> {
+    // Answer the RotateSecret call first, as AWS does: the steps run after it returned.
+    await new Promise((r) => setImmediate(r));
+    const completedSteps: RotationStep[] = [];
+    const modulePath = this.functions.get(lambdaArn);
+    const fail = (step: RotationStep, error: string): RotationOutcome => ({
+      secretArn,
+      versionId,
+      outcome: 'error',
+      completedSteps,
+      failedStep: step,
+      error,
+    });
+    if (modulePath === undefined || this.closed) {
+      const step = steps[0] ?? 'createSecret';
+      const error = this.closed
+        ? 'The local Secrets Manager is shutting down.'
+        : `No rotation function is registered for ${lambdaArn}.`;
+      this.audit(secretArn, step, 0, 'RotationFunctionNotFound', error);
+      return fail(step, error);
+    }
+    const child = fork(runnerPath(), [modulePath], {
+      env: this.childEnv(),
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    entry.child = child;
+    const forward = (chunk: Buffer) => {
+      const sink = this.options.onFunctionOutput;
+      if (!sink) return;
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') sink(line, lambdaArn);
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    child.on('error', () => {});
+    try {
+      let id = 0;
+      const rotationToken = randomUUID();
+      for (const step of steps) {
+        const started = performance.now();
+        const result = await this.step(child, {
+          type: 'step',
+          id: ++id,
+          event: {
+            SecretId: secretArn,
+            ClientRequestToken: versionId,
+            Step: step,
+            RotationToken: rotationToken,
+          },
+          timeoutMs: this.stepTimeoutMs,
+        });
+        let error = result.ok ? undefined : this.scrub(secretArn, result.error);
+        let code = result.ok ? undefined : result.code;
+        if (error === undefined && step === 'finishSecret') {
+          error = this.finish(secretArn, versionId);
+          if (error !== undefined) code = 'RotationIncomplete';
+        }
+        this.audit(secretArn, step, performance.now() - started, code, error);
+        if (error !== undefined) return fail(step, error);
+        completedSteps.push(step);
+      }
+      return { secretArn, versionId, outcome: 'success', completedSteps };
+    } finally {
+      if (child.connected) child.disconnect();
+      // A function that ignores the disconnect (open handles) must not linger.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      killer.unref();
+      child.once('exit', () => clearTimeout(killer));
+      if (child.exitCode !== null || child.signalCode !== null) clearTimeout(killer);
+    }
+  }
+
+  /** Sends one step and waits for its answer, the child's death, or the timeout (which kills it). */
+  private step(
+    child: ChildProcess,
+    request: StepRequest,
+  ): Promise<{ ok: true } | { ok: false; code: string; error: string }> {
+    const step = request.event.Step;
+    return new Promise((resolvePromise) => {
+      const done = (result: { ok: true } | { ok: false; code: string; error: string }) => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolvePromise(result);
+      };
+      const onMessage = (message: StepResult) => {
+        if (message?.type !== 'result' || message.id !== request.id) return;
+        if (message.ok) done({ ok: true });
+        else if (message.loadError) {
+          done({
+            ok: false,
+            code: 'RotationFunctionLoadError',
+            error: `The rotation function could not be loaded: ${message.error ?? 'unknown error'}`,
+          });
+        } else {
+          done({ ok: false, code: 'RotationStepFailed', error: message.error ?? 'Error: unknown error' });
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        done({
+          ok: false,
+          code: 'RotationFunctionCrashed',
+          error: `The rotation function exited during ${step} (${signal ?? `exit code ${code}`}).`,
+        });
+      };
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done({
+          ok: false,
+          code: 'RotationStepTimeout',
+          error: `${step} timed out after ${request.timeoutMs} ms; the function was stopped.`,
+        });
+      }, request.timeoutMs);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        onExit(child.exitCode, child.signalCode);
+        return;
+      }
+      child.send(request, (error) => {
+        if (error) onExit(child.exitCode, child.signalCode);
+      });
+    });
+  }
+
+  /** After finishSecret: AWSCURRENT must be on the new version; AWSPENDING is cleaned up, dates set. */
+  private finish(secretArn: string, versionId: string): string | undefined {
+    const { store } = this.options;
+    const secret = store.findByArn(secretArn);
+    if (!secret) return 'The secret was deleted during rotation.';
+    if (store.stageHolder(secretArn, CURRENT) !== versionId) {
+      return `finishSecret returned, but AWSCURRENT is not on version ${versionId}: the function must move it (UpdateSecretVersionStage).`;
+    }
+    const now = this.options.now();
+    store.transaction(() => {
+      if (store.stageHolder(secretArn, PENDING) === versionId) store.removeStage(secretArn, PENDING);
+      const state = rotationState(secret.rotation);
+      if (state) {
+        const next: RotationState = { ...state, LastRotatedDate: now / 1000 };
+        delete next.lastFailedAt;
+        const due = nextRotationDate(next);
+        if (due === undefined) delete next.NextRotationDate;
+        else next.NextRotationDate = due;
+        store.updateSecret(secretArn, { rotation: next as unknown as Record<string, unknown> });
+      }
+    });
+    return undefined;
+  }
+
+  private audit(
+    secretArn: string,
+    step: RotationStep,
+    durationMs: number,
+    errorCode: string | undefined,
+    errorMessage: string | undefined,
+  ): void {
+    const entry: AuditEntry = {
+      time: new Date().toISOString(),
+      requestId: randomUUID(),
+      principal: SERVICE_PRINCIPAL,
+      operation: 'RotationStep',
+      step,
+      secretArn,
+      sourceIp: SERVICE_PRINCIPAL,
+      outcome: errorCode === undefined ? 'success' : 'error',
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    };
+    if (errorCode !== undefined) entry.errorCode = errorCode;
+    if (errorMessage !== undefined) entry.errorMessage = errorMessage;
+    this.options.audit.record(entry);
+  }
+
+  /**
+   * The message comes from the rotation function's code, which might quote a value; the audit log must never
+   * hold one, so every value of every version of the secret (and each JSON field of it) is masked.
+   */
+  private scrub(secretArn: string, message: string): string {
+    const { store } = this.options;
+    const values = new Set<string>();
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') values.add(value);
+      else if (typeof value === 'number') values.add(String(value));
+      else if (value !== null && typeof value === 'object')
+        for (const child of Object.values(value)) collect(child);
+    };
+    for (const version of store.versions(secretArn)) {
+      const value = version.hasValue ? store.readValue(secretArn, version.versionId) : undefined;
+      if (value === undefined) continue;
+      const text = value.kind === 'string' ? value.text : value.bytes.toString('utf8');
+      collect(text);
+      try {
+        collect(JSON.parse(text));
+      } catch {
+        // Not JSON: the whole value is already collected.
+      }
+    }
+    let clean = message;
+    for (const value of [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) {
+      clean = clean.split(value).join('*****');
+    }
+    return clean;
+  }
+
+  /** Starts the rotations whose NextRotationDate has passed. */
+  checkSchedules(): void {
+    if (this.closed) return;
+    const { store } = this.options;
+    const now = this.options.now();
+    for (const secret of store.all()) {
+      const state = rotationState(secret.rotation);
+      if (!state?.RotationEnabled || state.NextRotationDate === undefined || secret.deletedAt !== undefined) {
+        continue;
+      }
+      if (state.NextRotationDate * 1000 > now || this.running.has(secret.arn)) continue;
+      if (state.lastFailedAt !== undefined && now - state.lastFailedAt < SCHEDULED_RETRY_MS) continue;
+      const lambdaArn = state.RotationLambdaARN;
+      if (lambdaArn === undefined) continue;
+      try {
+        const versionId = preparePending(store, secret, randomUUID(), now);
+        this.start(secret.arn, lambdaArn, versionId, ALL_STEPS);
+        const running = this.running.get(secret.arn);
+        void running?.done.then((outcome) => {
+          if (outcome.outcome === 'success') return;
+          const latest = store.findByArn(secret.arn);
+          const latestState = rotationState(latest?.rotation);
+          if (!latest || !latestState) return;
+          store.updateSecret(secret.arn, {
+            rotation: { ...latestState, lastFailedAt: this.options.now() } as unknown as Record<
+              string,
+              unknown
+            >,
+          });
+        });
+      } catch (error) {
+        this.options.onInternalError(error);
+      }
+    }
+  }
+
+  /** Stops every running function; their rotations end as failed (AWSPENDING stays for a later attempt). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.running.values()];
+    for (const entry of running) entry.child?.kill('SIGKILL');
+    await Promise.all(running.map((entry) => entry.done));
+  }
+}
