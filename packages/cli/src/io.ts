@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** For commands whose exit code is not just success or failure (`exec` passes its child's on). */
+  setExitCode?: (code: number) => void;
 }
 
 export const processIo: CliIo = {

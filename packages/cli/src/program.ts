@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { toCofferError } from 'coffer';
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit.js';
 import { credentialsCommand } from './commands/credentials.js';
 import { envCommand } from './commands/env.js';
+import { execCommand } from './commands/exec.js';
 import { rotateCommand } from './commands/rotate.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError, type CliIo, EXIT, processIo } from './io.js';
@@ -18,11 +20,14 @@ export function buildProgram(io: CliIo = processIo): Command {
     )
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Lets `coffer exec -- cmd --flag` hand --flag to cmd, not to coffer.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   for (const command of [
     serveCommand(io),
     envCommand(io),
+    execCommand(io),
     rotateCommand(io),
     auditCommand(io),
     credentialsCommand(io),
@@ -34,18 +39,29 @@ export function buildProgram(io: CliIo = processIo): Command {
 
 /** Runs the CLI and returns the exit code; errors are printed as one line, never as a stack. */
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram({ ...io, setExitCode: (code) => (exitCode = code) });
   for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version "fail" with exit code 0; usage mistakes were already printed by commander.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`coffer: ${message}\n`);
+    // AWS SDK errors become Coffer's typed errors, whose messages say what to do (e.g. which action to allow).
+    const shown =
+      error instanceof CliError || !isSdkError(error)
+        ? error
+        : toCofferError(error, undefined, 'Secrets Manager call');
+    const message = shown instanceof Error ? shown.message : String(shown);
+    io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
 }
+
+const isSdkError = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  ('$metadata' in error || '$fault' in error || 'code' in error);

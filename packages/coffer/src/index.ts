@@ -18,6 +18,7 @@ export {
   type SecretCacheStats,
 } from './cache/secret-cache.js';
 export type { SecretFormat, SecretResult } from './client/decode.js';
+export { mapSdkError as toCofferError } from './client/map-error.js';
 export {
   type GetSecretOptions,
   getSecret,

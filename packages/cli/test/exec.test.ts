@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
+import { SecretMasker } from '../src/exec/mask.js';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('coffer exec', () => {
+  let server: LocalSecretsManager;
+  let env: NodeJS.ProcessEnv;
+  const password = `canary-${randomUUID()}`;
+
+  /** Runs `coffer exec ...` against the local server; `onStdout` can act on output while it runs. */
+  function exec(
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+    onStdout?: (text: string, pid: number) => void,
+  ): Promise<Run> {
+    const child = spawn(process.execPath, [BIN, 'exec', ...args], {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout, child.pid as number);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  beforeAll(async () => {
+    server = await startLocalSecretsManager({ port: 0, inMemory: true });
+    env = {
+      ...process.env,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
+      AWS_REGION: server.region,
+      AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    };
+    const client = new SecretsManagerClient({
+      endpoint: server.endpoint,
+      region: server.region,
+      credentials: server.credentials,
+    });
+    await client.send(
+      new CreateSecretCommand({
+        Name: 'exec/db',
+        SecretString: JSON.stringify({ dbHost: 'db.internal', password, port: 5432 }),
+      }),
+    );
+    await client.send(new CreateSecretCommand({ Name: 'exec/api-key', SecretString: 'plain-api-key-value' }));
+  });
+  afterAll(() => server.close());
+
+  it('injects every JSON key as a variable and plain secrets by name, fetching them in one batch', async () => {
+    server.audit.resetCounts();
+    const run = await exec([
+      '-s',
+      'exec/db',
+      '-s',
+      'exec/api-key',
+      '--no-mask',
+      '--',
+      'sh',
+      '-c',
+      'echo "$DB_HOST $PASSWORD $PORT $API_KEY"',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(`db.internal ${password} 5432 plain-api-key-value`);
+    expect(server.audit.callCounts()).toEqual({ BatchGetSecretValue: 1 });
+  });
+
+  it('resolves asm:// references already in the environment, and names single keys with NAME=id#key', async () => {
+    const run = await exec(
+      [
+        '-s',
+        'PW=exec/db#password',
+        '--prefix',
+        'APP_',
+        '--no-mask',
+        '--',
+        'sh',
+        '-c',
+        'echo "$DATABASE_PASSWORD|$PW"',
+      ],
+      { DATABASE_PASSWORD: 'asm://exec/db#password' },
+    );
+    expect(run.stdout.trim()).toBe(`${password}|${password}`);
+  });
+
+  it("masks secret values in the child's output, also when one is split across two writes", async () => {
+    const half = Math.floor(password.length / 2);
+    const script = `process.stdout.write('a:${password.slice(0, half)}'); setTimeout(() => { process.stdout.write('${password.slice(half)}:b\\n'); console.error('err ${password}'); }, 50);`;
+    const run = await exec(['-s', 'exec/db', '--', process.execPath, '-e', script]);
+    expect(run.stdout).toBe('a:*****:b\n');
+    expect(run.stderr).toContain('err *****');
+    expect(run.stdout + run.stderr).not.toContain(password);
+  });
+
+  it('passes the exit code through, and 128+n when the child dies of signal n', async () => {
+    expect((await exec(['--', 'sh', '-c', 'exit 7'])).code).toBe(7);
+    expect((await exec(['--', 'sh', '-c', 'kill -KILL $$'])).code).toBe(137);
+  });
+
+  it('forwards SIGTERM from a supervisor to the child', async () => {
+    const script =
+      "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);";
+    let signalled = false;
+    const run = await exec(['--', process.execPath, '-e', script], {}, (out, pid) => {
+      if (!signalled && out.includes('ready')) {
+        signalled = true;
+        process.kill(pid, 'SIGTERM');
+      }
+    });
+    expect(run.stdout).toContain('child got SIGTERM');
+    expect(run.code).toBe(3);
+  });
+
+  it('reports unreadable secrets, collisions and bad commands in clear lines', async () => {
+    const missing = await exec(['-s', 'exec/none', '--', 'true']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/exec\/none: Secret "exec\/none" was not found/);
+    const collision = await exec(['-s', 'exec/db', '-s', 'PASSWORD=exec/api-key', '--', 'true']);
+    expect(collision.code).toBe(1);
+    expect(collision.stderr).toMatch(/PASSWORD is set by both/);
+    const notFound = await exec(['--', 'no-such-command-anywhere']);
+    expect(notFound.code).toBe(1);
+    expect(notFound.stderr).toMatch(/Command not found: no-such-command-anywhere/);
+    for (const run of [missing, collision, notFound]) expect(run.stderr).not.toContain(password);
+  });
+});
+
+describe('SecretMasker', () => {
+  const mask = async (values: string[], chunks: string[]) => {
+    const masker = new SecretMasker(values);
+    const out: Buffer[] = [];
+    masker.on('data', (d: Buffer) => out.push(d));
+    for (const chunk of chunks) masker.write(Buffer.from(chunk));
+    masker.end();
+    await new Promise((resolve) => masker.on('end', resolve));
+    return Buffer.concat(out).toString();
+  };
+
+  it('masks values split at every byte, keeps colours, prefers the longest match, and flushes held bytes at the end', async () => {
+    const value = 'hunter22-secret';
+    expect(await mask([value], [...`x ${value} y`])).toBe('x ***** y');
+    expect(await mask([value], [`\u001b[31m${value}\u001b[0m`])).toBe('\u001b[31m*****\u001b[0m');
+    expect(await mask(['abcd', 'abcdef'], ['xxabcdefyy', 'abcdzz'])).toBe('xx*****yy*****zz');
+    expect(await mask([value], ['ends with hunt'])).toBe('ends with hunt');
+    expect(await mask(['ab'], ['ab is too short to mask'])).toBe('ab is too short to mask');
+  });
+});
