@@ -31,11 +31,11 @@ import { startPostgres, type TestPostgres } from './postgres.js';
  * official SDK and createRotationHandler.
  *
  * Starting a rotation: Secrets Manager's RotateSecret creates the version under the new token, empty and
- * labelled AWSPENDING, then invokes createSecret. The local server cannot create an empty version yet (it has
- * no RotateSecret), so `begin` stands in for it: it runs the rotator's own createSecret directly with a
- * RotationContext for the token, which stores the pending value with PutSecretValue(AWSPENDING). Then every
- * step runs through the handler, its guard included; its createSecret finds the value and does nothing, as
- * it does when Secrets Manager retries it.
+ * labelled AWSPENDING, then invokes createSecret. These tests drive the handler in-process, step by step (to
+ * interrupt and repeat steps), so `begin` stands in for RotateSecret: it runs the rotator's own createSecret
+ * with a RotationContext for the token, which stores the pending value with PutSecretValue(AWSPENDING). Every
+ * step then runs through the handler, its guard included. rotation-server.test.ts covers the real RotateSecret
+ * path on the local server.
  */
 
 let db: TestPostgres;
