@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { type AuditEntry, auditLogPath } from '@coffer/local';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readNewLines } from '../audit-file.js';
 import { CliError, type CliIo } from '../io.js';
 
 const FOLLOW_POLL_MS = 250;
@@ -19,25 +20,6 @@ const positiveInt = (value: string): number => {
     throw new InvalidArgumentError('must be a whole number above 0.');
   return Number(value);
 };
-
-/** Reads whole lines appended since `offset`; returns the new offset (a partial last line is left for later). */
-function readLines(file: string, offset: number, onLine: (line: string) => void): number {
-  const size = statSync(file).size;
-  if (size < offset) return 0; // The log was replaced: start again from its beginning.
-  if (size === offset) return offset;
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(size - offset);
-    readSync(fd, buffer, 0, buffer.length, offset);
-    const text = buffer.toString('utf8');
-    const end = text.lastIndexOf('\n');
-    if (end < 0) return offset;
-    for (const line of text.slice(0, end).split('\n')) if (line.trim() !== '') onLine(line);
-    return offset + Buffer.byteLength(text.slice(0, end + 1));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export function auditCommand(io: CliIo): Command {
   return new Command('audit')
@@ -77,12 +59,12 @@ Examples:
         }
       };
       const backlog: string[] = [];
-      let offset = readLines(file, 0, (line) => backlog.push(line));
+      let offset = readNewLines(file, 0, (line) => backlog.push(line));
       for (const line of options.lines === undefined ? backlog : backlog.slice(-options.lines)) print(line);
       if (!options.follow) return;
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if (existsSync(file)) offset = readLines(file, offset, print);
+          if (existsSync(file)) offset = readNewLines(file, offset, print);
         }, FOLLOW_POLL_MS);
         const stop = () => {
           clearInterval(timer);

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type AuditEntry, auditLogPath, findRunningServer } from '@coffer/local';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readNewLines } from '../audit-file.js';
 import { CliError, type CliIo } from '../io.js';
 
 const POLL_MS = 100;
@@ -48,29 +49,15 @@ const seconds = (value: string): number => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Reads the whole JSON lines appended to `file` since `offset`; returns the new offset. */
+/** Reads the audit entries appended to `file` since `offset`; returns the new offset. */
 function readEntries(file: string, offset: number, onEntry: (entry: AuditEntry) => void): number {
-  if (!existsSync(file)) return offset;
-  const size = statSync(file).size;
-  if (size <= offset) return size < offset ? 0 : offset;
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(size - offset);
-    readSync(fd, buffer, 0, buffer.length, offset);
-    const text = buffer.toString('utf8');
-    const end = text.lastIndexOf('\n');
-    if (end < 0) return offset;
-    for (const line of text.slice(0, end).split('\n')) {
-      try {
-        onEntry(JSON.parse(line) as AuditEntry);
-      } catch {
-        // Not a JSON line: not ours to judge here.
-      }
+  return readNewLines(file, offset, (line) => {
+    try {
+      onEntry(JSON.parse(line) as AuditEntry);
+    } catch {
+      // Not a JSON line: not ours to judge here.
     }
-    return offset + Buffer.byteLength(text.slice(0, end + 1));
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 const sameEndpoint = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
