@@ -18,7 +18,6 @@ export {
   type SecretCacheStats,
 } from './cache/secret-cache.js';
 export type { SecretFormat, SecretResult } from './client/decode.js';
-export { mapSdkError as toCofferError } from './client/map-error.js';
 export {
   type GetSecretOptions,
   getSecret,
@@ -26,6 +25,7 @@ export {
   type ValueOf,
   type VersionSelector,
 } from './client/get-secret.js';
+export { mapSdkError as toCofferError } from './client/map-error.js';
 export {
   AccessDeniedError,
   ClosedError,

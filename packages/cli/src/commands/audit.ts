@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type AuditEntry, auditLogPath } from '@coffer/local';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readNewLines } from '../audit-file.js';
