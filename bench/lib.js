@@ -1,5 +1,5 @@
 // Helpers shared by the bench/*.bench.js files.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -49,14 +49,14 @@ export function killChildren() {
   }
 }
 let cleanupInstalled = false;
-/** Kills the server processes on exit and on SIGINT/SIGTERM/SIGHUP; installed by the first startServer(). */
+/** Kills the child processes on exit and on SIGINT/SIGTERM/SIGHUP; installed by the first startServer() or timeProcess(). */
 function installCleanup() {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
   process.on('exit', killChildren);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
-      console.error(`\n${signal}: stopping server processes`);
+      console.error(`\n${signal}: stopping child processes`);
       killChildren();
       process.exit(128 + (os.constants.signals[signal] ?? 1));
     });
@@ -109,4 +109,50 @@ export function startServer(kind, execArgv = []) {
       });
     });
   });
+}
+
+/** The p-th percentile (0-100) of a list of numbers, nearest-rank (NaN when empty). */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/**
+ * Runs a command to completion and resolves with its wall time in ms (spawn to exit, by performance.now()).
+ * Rejects when it exits with a non-zero code or a signal, with the tail of its stderr.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions} [options]
+ */
+export function timeProcess(command, args, options = {}) {
+  installCleanup();
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const started = performance.now();
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk.toString()).slice(-2_000);
+    });
+    child.once('error', (error) => {
+      children.delete(child);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      const ms = performance.now() - started;
+      children.delete(child);
+      if (code === 0) resolve(ms);
+      else
+        reject(
+          new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}): ${stderr}`),
+        );
+    });
+  });
+}
+
+/** The 1-minute load average, to show when other work on the machine may have disturbed a run. */
+export function loadLine() {
+  return `load average (1 min) at start: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores`;
 }

@@ -2,9 +2,20 @@ import { readFileSync } from 'node:fs';
 import { toCofferError } from 'coffer';
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit.js';
+import { createCommand } from './commands/create.js';
 import { credentialsCommand } from './commands/credentials.js';
+import { deleteCommand } from './commands/delete.js';
+import { demoCommand } from './commands/demo.js';
+import { describeCommand } from './commands/describe.js';
 import { envCommand } from './commands/env.js';
 import { execCommand } from './commands/exec.js';
+import { exportCommand } from './commands/export.js';
+import { getCommand } from './commands/get.js';
+import { historyCommand } from './commands/history.js';
+import { importCommand } from './commands/import.js';
+import { listCommand } from './commands/list.js';
+import { putCommand } from './commands/put.js';
+import { restoreCommand } from './commands/restore.js';
 import { rotateCommand } from './commands/rotate.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError, type CliIo, EXIT, processIo } from './io.js';
@@ -27,10 +38,21 @@ export function buildProgram(io: CliIo = processIo): Command {
   for (const command of [
     serveCommand(io),
     envCommand(io),
+    getCommand(io),
+    putCommand(io),
+    createCommand(io),
+    describeCommand(io),
+    listCommand(io),
+    historyCommand(io),
+    deleteCommand(io),
+    restoreCommand(io),
+    importCommand(io),
+    exportCommand(io),
     execCommand(io),
     rotateCommand(io),
     auditCommand(io),
     credentialsCommand(io),
+    demoCommand(io),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,79 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { Command, Option } from 'commander';
+import { type AwsOptions, clientFor } from '../aws.js';
+import type { CliIo } from '../io.js';
+import { json } from '../output/format.js';
+import { call, collectStages, withSecretOptions } from '../output/secrets.js';
+import { NO_VALUE, readValue } from '../output/value.js';
+
+interface PutOptions extends AwsOptions {
+  file?: string;
+  binary?: boolean;
+  versionStages?: string[];
+  json?: boolean;
+  color: boolean;
+}
+
+export function putCommand(io: CliIo): Command {
+  const command = new Command('put')
+    .summary('store a new version of a secret')
+    .description(
+      'Store a new version of an existing secret (PutSecretValue) and print its version id. The value comes from ' +
+        'stdin (`-`, or whatever is piped in), from --file, or from the argument (which your shell may keep in its ' +
+        'history). One trailing newline is dropped from stdin; files are stored byte for byte.',
+    )
+    .argument('<secret>', 'name or ARN of the secret')
+    .argument('[value]', 'the value; `-` or none to read stdin')
+    .addOption(new Option('-f, --file <path>', 'read the value from this file'))
+    .addOption(new Option('--binary', 'store the bytes of --file or stdin as SecretBinary'))
+    .addOption(
+      new Option(
+        '--version-stages <labels>',
+        'staging labels for the new version, comma-separated (default: AWSCURRENT)',
+      ).argParser(collectStages),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ coffer put prod/db --file db.json
+  $ printf %s "$TOKEN" | coffer put prod/api-token
+  $ coffer put prod/tls-key --binary --file key.der
+  $ coffer put prod/db --file next.json --version-stages AWSPENDING`,
+    );
+  withSecretOptions(command, 'print { name, arn, versionId, versionStages }');
+  return command.action(async (secretId: string, argument: string | undefined, options: PutOptions) => {
+    const value = await readValue(
+      {
+        argument,
+        ...(options.file !== undefined && { file: options.file }),
+        ...(options.binary && { binary: true }),
+      },
+      io,
+      'put',
+    );
+    if (value === undefined) throw NO_VALUE('put');
+    const client = clientFor(options);
+    const out = await call(secretId, 'PutSecretValue', () =>
+      client.send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          ...value,
+          ...(options.versionStages !== undefined && { VersionStages: options.versionStages }),
+        }),
+      ),
+    );
+    if (options.json) {
+      io.stdout(
+        json({
+          name: out.Name,
+          arn: out.ARN,
+          versionId: out.VersionId,
+          versionStages: out.VersionStages ?? [],
+        }),
+      );
+      return;
+    }
+    io.stdout(`${out.VersionId ?? ''}\n`);
+  });
+}

