@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 import { SecretMasker } from '../src/exec/mask.js';
@@ -16,6 +20,7 @@ interface Run {
 
 describe('coffer exec', () => {
   let server: LocalSecretsManager;
+  let client: SecretsManagerClient;
   let env: NodeJS.ProcessEnv;
   const password = `canary-${randomUUID()}`;
 
@@ -50,7 +55,7 @@ describe('coffer exec', () => {
       AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
     };
-    const client = new SecretsManagerClient({
+    client = new SecretsManagerClient({
       endpoint: server.endpoint,
       region: server.region,
       credentials: server.credentials,
@@ -127,6 +132,79 @@ describe('coffer exec', () => {
     });
     expect(run.stdout).toContain('child got SIGTERM');
     expect(run.code).toBe(3);
+  });
+
+  it('--watch sends the chosen signal when a referenced secret rotates', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'exec/watched-signal', SecretString: 'first-value' }));
+    const script =
+      "process.on('SIGHUP', () => { console.log('reloading'); process.exit(5); }); console.log('ready'); setInterval(() => {}, 1000);";
+    let rotated = false;
+    const run = await exec(
+      [
+        '--watch',
+        '--on-rotate',
+        'signal',
+        '--signal',
+        'HUP',
+        '--interval',
+        '0.2',
+        '-s',
+        'V=exec/watched-signal',
+        '--',
+        process.execPath,
+        '-e',
+        script,
+      ],
+      {},
+      (out) => {
+        if (!rotated && out.includes('ready')) {
+          rotated = true;
+          void client.send(
+            new PutSecretValueCommand({ SecretId: 'exec/watched-signal', SecretString: 'second-value' }),
+          );
+        }
+      },
+    );
+    expect(run.stdout).toContain('reloading');
+    expect(run.stderr).toMatch(/exec\/watched-signal rotated; sending SIGHUP/);
+    expect(run.code).toBe(5);
+  });
+
+  it('--watch restarts the command with the new value when a referenced secret rotates', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'exec/watched-restart', SecretString: 'first-value' }));
+    const script = "console.log('value=' + process.env.V); setInterval(() => {}, 1000);";
+    let rotated = false;
+    let stopped = false;
+    const run = await exec(
+      [
+        '--watch',
+        '--interval',
+        '0.2',
+        '--no-mask',
+        '-s',
+        'V=exec/watched-restart',
+        '--',
+        process.execPath,
+        '-e',
+        script,
+      ],
+      {},
+      (out, pid) => {
+        if (!rotated && out.includes('value=first-value')) {
+          rotated = true;
+          void client.send(
+            new PutSecretValueCommand({ SecretId: 'exec/watched-restart', SecretString: 'second-value' }),
+          );
+        }
+        if (!stopped && out.includes('value=second-value')) {
+          stopped = true;
+          process.kill(pid, 'SIGTERM');
+        }
+      },
+    );
+    expect(run.stdout).toBe('value=first-value\nvalue=second-value\n');
+    expect(run.stderr).toMatch(/restarting/);
+    expect(run.code).toBe(143);
   });
 
   it('reports unreadable secrets, collisions and bad commands in clear lines', async () => {
