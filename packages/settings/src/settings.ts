@@ -143,12 +143,36 @@ function collectStrings(value: unknown, into: Set<string>): void {
     for (const child of Object.values(value)) collectStrings(child, into);
 }
 
+/** Masks every supplied value in a message, as is and JSON-escaped (validators may quote either way). */
 function scrub(message: string, values: ReadonlySet<string>): string {
+  const forms = new Set<string>();
+  for (const value of values) {
+    forms.add(value);
+    forms.add(JSON.stringify(value).slice(1, -1));
+  }
   let clean = message;
-  for (const value of [...values].filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) {
+  for (const value of [...forms].filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) {
     clean = clean.split(value).join('*****');
   }
   return clean;
+}
+
+/**
+ * Runs a validator; one that throws (a transform calling JSON.parse, say) becomes an issue. Its message is
+ * withheld: it may quote the input, even a truncated part of it that scrubbing cannot find.
+ */
+async function validateSafely(
+  schema: StandardSchemaV1,
+  value: unknown,
+): Promise<StandardSchemaV1.Result<unknown>> {
+  try {
+    return await schema['~standard'].validate(value);
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'an error';
+    return {
+      issues: [{ message: `the schema threw ${name} (message withheld, as it may quote the value)` }],
+    };
+  }
 }
 
 /** A string that parses as JSON (number, boolean, object, array), for fields whose schema wants that type. */
@@ -265,7 +289,7 @@ export class Settings<T> implements AsyncDisposable {
     if (known && onError) onError(known);
     this.options.logger?.warn?.(
       { code: known?.code ?? 'UNKNOWN' },
-      `coffer settings: reloading after a rotation failed; keeping the previous settings. ${known?.message ?? String(error)}`,
+      `coffer settings: reloading after a rotation failed; keeping the previous settings. ${known?.message ?? `${error instanceof Error ? error.name : 'Error'} (message withheld)`}`,
     );
   }
 
@@ -479,11 +503,11 @@ export class Settings<T> implements AsyncDisposable {
     if (node.children === undefined) {
       const raw = getPath(input, node.path);
       const schema = node.schema as StandardSchemaV1;
-      let result = await schema['~standard'].validate(raw);
+      let result = await validateSafely(schema, raw);
       // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading.
       const coerced = result.issues === undefined ? undefined : coerce(raw);
       if (coerced !== undefined) {
-        const retry = await schema['~standard'].validate(coerced);
+        const retry = await validateSafely(schema, coerced);
         if (retry.issues === undefined) result = retry;
       }
       if (result.issues === undefined) return result.value;
@@ -509,7 +533,7 @@ export class Settings<T> implements AsyncDisposable {
     input: Record<string, unknown>,
     issues: SettingsIssue[],
   ): Promise<unknown> {
-    let result = await schema['~standard'].validate(input);
+    let result = await validateSafely(schema, input);
     if (result.issues !== undefined) {
       // Retry once with the JSON reading of every string the validator complained about.
       let changed = false;
@@ -521,7 +545,7 @@ export class Settings<T> implements AsyncDisposable {
           changed = true;
         }
       }
-      if (changed) result = await schema['~standard'].validate(input);
+      if (changed) result = await validateSafely(schema, input);
     }
     if (result.issues === undefined) return result.value;
     for (const issue of result.issues)

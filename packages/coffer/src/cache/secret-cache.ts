@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   type ApiCallObserver,
@@ -434,6 +435,16 @@ export class SecretCache implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Entries hold the raw values: logging the cache shows its statistics instead. */
+  [inspect.custom](): string {
+    return `SecretCache ${inspect(this.toJSON())}`;
+  }
+
+  /** What the cache is doing; never a value. */
+  toJSON(): Record<string, unknown> {
+    return { ...this.stats(), closed: this.closed };
   }
 
   // ---------------------------------------------------------------------------------------------------------

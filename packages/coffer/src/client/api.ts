@@ -139,8 +139,12 @@ export function batchGetSecretValues(
     }
     for (const id of secretIds) {
       if (results.has(id)) continue;
+      // A partial ARN is the full ARN without its `-` and 6 random characters; a bare prefix match would also
+      // take another secret in the batch whose name extends this one (`prod/db` and `prod/db-2`).
       const entry =
-        byArn.get(id) ?? byName.get(id) ?? [...byArn.values()].find((e) => e.ARN?.startsWith(`${id}-`));
+        byArn.get(id) ??
+        byName.get(id) ??
+        [...byArn.values()].find((e) => e.ARN?.length === id.length + 7 && e.ARN.startsWith(`${id}-`));
       results.set(
         id,
         entry

@@ -55,12 +55,20 @@ function parseJson(text: string, secretId: string): unknown {
   }
 }
 
-/** Replaces every leaf value of the secret in a validator's message, since some validators quote what they got. */
+/**
+ * Replaces every leaf value of the secret in a validator's message, since some validators quote what they got,
+ * as is or JSON-escaped (`"a\"b"`).
+ */
 function scrub(message: string, value: unknown): string {
   const leaves: string[] = [];
   const walk = (v: unknown) => {
     if (v !== null && typeof v === 'object') for (const child of Object.values(v)) walk(child);
-    else if (v !== undefined && v !== null) leaves.push(String(v));
+    else if (v !== undefined && v !== null) {
+      const text = String(v);
+      leaves.push(text);
+      const escaped = JSON.stringify(text).slice(1, -1);
+      if (escaped !== text) leaves.push(escaped);
+    }
   };
   walk(value);
   let clean = message;
@@ -75,7 +83,17 @@ async function validate<S extends StandardSchemaV1>(
   value: unknown,
   secretId: string,
 ): Promise<StandardSchemaV1.InferOutput<S>> {
-  const result = await schema['~standard'].validate(value);
+  let result: StandardSchemaV1.Result<unknown>;
+  try {
+    result = await schema['~standard'].validate(value);
+  } catch (error) {
+    // A validator that throws (a transform calling JSON.parse, say) may quote the value, even a truncated part
+    // of it that no scrubbing would find: only the error's class is kept.
+    throw new InvalidSecretFormatError(
+      `Secret "${secretId}" could not be validated: its schema threw ${error instanceof Error ? error.name : 'an error'} (message withheld, as it may quote the value).`,
+      { secretId },
+    );
+  }
   if (result.issues === undefined) return result.value as StandardSchemaV1.InferOutput<S>;
   const paths = result.issues.map(issuePath);
   const details = result.issues

@@ -209,13 +209,15 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
     const callback = typeof last === 'function' ? (args.pop() as QueryCallback<unknown>) : undefined;
     const [text, values] = args;
     const promise =
-      typeof text === 'function' || (text !== null && typeof text === 'object' && 'submit' in text)
-        ? Promise.reject(
-            new TypeError(
-              'RotatingPool.query takes query text or a QueryConfig; for a cursor or stream, check out a client with connect().',
-            ),
-          )
-        : this.#run(text as string | pg.QueryConfig, values as unknown[] | undefined);
+      text === null || text === undefined
+        ? Promise.reject(new TypeError('RotatingPool.query takes query text or a QueryConfig, got nothing.'))
+        : typeof text === 'function' || (typeof text === 'object' && 'submit' in text)
+          ? Promise.reject(
+              new TypeError(
+                'RotatingPool.query takes query text or a QueryConfig; for a cursor or stream, check out a client with connect().',
+              ),
+            )
+          : this.#run(text as string | pg.QueryConfig, values as unknown[] | undefined);
     if (callback === undefined) return promise;
     promise.then(
       (result) => callback(undefined, result),
@@ -356,7 +358,18 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
         reject(error);
       };
       client.once('error', onError);
-      client.query(text as pg.QueryConfig, values).then(
+      let running: Promise<pg.QueryResult>;
+      try {
+        running = client.query(text as pg.QueryConfig, values);
+      } catch (error) {
+        // pg refuses some arguments synchronously (no query text): the connection is fine, give it back.
+        client.removeListener('error', onError);
+        released = true;
+        client.release();
+        reject(error);
+        return;
+      }
+      running.then(
         (result) => {
           client.removeListener('error', onError);
           if (released) return;

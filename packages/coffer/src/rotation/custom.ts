@@ -1,4 +1,5 @@
 import type { Secret } from '../secret.js';
+import { RotationError } from './errors.js';
 import type { RotationContext } from './context.js';
 import type { Rotator } from './handler.js';
 
@@ -41,7 +42,10 @@ export function custom(steps: CustomRotatorSteps): Rotator {
   const pendingOf = async (ctx: RotationContext): Promise<Secret<string>> => {
     const pending = await ctx.read('AWSPENDING');
     if (pending === undefined) {
-      throw new Error(`${ctx.step}: the pending version ${ctx.token} has no value; run createSecret first.`);
+      throw new RotationError(`${ctx.step}: the pending version ${ctx.token} has no value; run createSecret first.`, {
+        secretId: ctx.secretId,
+        step: ctx.step,
+      });
     }
     return pending;
   };

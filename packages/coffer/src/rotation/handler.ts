@@ -38,6 +38,11 @@ export interface RotationHandlerOptions {
   client?: SecretsManagerClient;
   /** @default JSON lines on stdout, which Lambda sends to CloudWatch Logs */
   logger?: CofferLogger;
+  /**
+   * Rethrow a rotator's own errors as they are. By default an error that is not Coffer's is replaced by a
+   * RotationError naming only its class, because its message might quote a secret value. @default false
+   */
+  exposeErrorMessages?: boolean;
 }
 
 /** Structured JSON logs on stdout, one line per event: what Lambda and CloudWatch expect. */
@@ -135,7 +140,12 @@ export function createRotationHandler(
         { ...fields, code, durationMs: Date.now() - started },
         `${step}: failed: ${messageOf(error)}`,
       );
-      throw error;
+      if (error instanceof CofferError || options.exposeErrorMessages) throw error;
+      // Lambda's runtime logs a thrown error's message and stack; a rotator's own error might quote a value.
+      throw new RotationError(
+        `${step} failed: ${messageOf(error)}. Pass exposeErrorMessages: true to createRotationHandler while debugging to see it.`,
+        { secretId, step },
+      );
     }
   };
 }

@@ -380,17 +380,27 @@ export class RotationService {
       else if (value !== null && typeof value === 'object')
         for (const child of Object.values(value)) collect(child);
     };
-    for (const version of store.versions(secretArn)) {
-      const value = version.hasValue ? store.readValue(secretArn, version.versionId) : undefined;
-      if (value === undefined) continue;
-      const text = value.kind === 'string' ? value.text : value.bytes.toString('utf8');
-      collect(text);
-      try {
-        collect(JSON.parse(text));
-      } catch {
-        // Not JSON: the whole value is already collected.
+    const collectSecret = (arn: string, depth: number): void => {
+      for (const version of store.versions(arn)) {
+        const value = version.hasValue ? store.readValue(arn, version.versionId) : undefined;
+        if (value === undefined) continue;
+        const text = value.kind === 'string' ? value.text : value.bytes.toString('utf8');
+        collect(text);
+        try {
+          const parsed: unknown = JSON.parse(text);
+          collect(parsed);
+          // Alternating-users rotators also read the master secret named in `masterarn`.
+          const master = (parsed as { masterarn?: unknown } | null)?.masterarn;
+          const masterRecord = typeof master === 'string' && depth === 0 ? store.findByArn(master) : undefined;
+          if (masterRecord) collectSecret(masterRecord.arn, depth + 1);
+        } catch {
+          // Not JSON: the whole value is already collected.
+        }
       }
-    }
+    };
+    collectSecret(secretArn, 0);
+    // A message may quote a value JSON-escaped ("pa\"ss"), so mask that form too.
+    for (const value of [...values]) values.add(JSON.stringify(value).slice(1, -1));
     let clean = message;
     for (const value of [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) {
       clean = clean.split(value).join('*****');

@@ -1,0 +1,120 @@
+import { inspect } from 'node:util';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalSecretsManager } from '../../local/src/index.js';
+import { getSecret, InvalidSecretFormatError, SecretCache, type StandardSchemaV1 } from '../src/index.js';
+import { createRotatingPool } from '../src/pg/index.js';
+import { canary, clientFor, createSecret, expectNoCanary, startServer, uniqueName } from './helpers.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+
+let server: LocalSecretsManager;
+let sm: SecretsManagerClient;
+
+beforeAll(async () => {
+  server = await startServer();
+  sm = clientFor(server);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+/** A hand-written Standard Schema, so the test depends on no validator library. */
+const schemaOf = (validate: (value: unknown) => StandardSchemaV1.Result<unknown>): StandardSchemaV1 => ({
+  '~standard': { version: 1, vendor: 'review', validate },
+});
+
+describe('review: leaks', () => {
+  it('util.inspect(cache) does not show cached secret values', async () => {
+    const value = canary();
+    const name = uniqueName('review/inspect');
+    await createSecret(sm, { Name: name, SecretString: value });
+    await using cache = new SecretCache({ client: sm });
+    expect((await cache.get(name)).value.reveal()).toBe(value);
+    expectNoCanary(cache, 'SecretCache');
+    expect(inspect(cache, { depth: 20, showHidden: true })).not.toContain(value);
+  });
+
+  it('a schema that throws (e.g. a JSON.parse transform) does not leak the value', async () => {
+    const password = canary();
+    const name = uniqueName('review/throws');
+    await createSecret(sm, { Name: name, SecretString: JSON.stringify({ password }) });
+    // What `z.string().transform((s) => JSON.parse(s))` does on a value that is not JSON.
+    const schema = schemaOf((v) => {
+      JSON.parse((v as { password: string }).password);
+      return { value: v };
+    });
+    const error = await getSecret(name, { client: sm, schema }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidSecretFormatError);
+    expectNoCanary(error, 'schema error');
+    await using cache = new SecretCache({ client: sm });
+    const cached = await cache.get(name, { schema }).catch((e: unknown) => e);
+    expect(cached).toBeInstanceOf(InvalidSecretFormatError);
+    expectNoCanary(cached, 'cached schema error');
+  });
+
+  it('a validator message that quotes the value JSON-escaped is scrubbed', async () => {
+    const password = `${canary()}"quoted\\`;
+    const name = uniqueName('review/escaped');
+    await createSecret(sm, { Name: name, SecretString: JSON.stringify({ password }) });
+    const schema = schemaOf((v) => ({
+      issues: [
+        {
+          message: `expected a number, received ${JSON.stringify((v as { password: string }).password)}`,
+          path: ['password'],
+        },
+      ],
+    }));
+    const error = await getSecret(name, { client: sm, schema }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidSecretFormatError);
+    expectNoCanary(error, 'escaped schema error');
+  });
+});
+
+describe('review: getMany', () => {
+  it('a partial ARN is never answered with another secret whose name extends it', async () => {
+    const base = uniqueName('review/db');
+    const mine = canary();
+    const other = canary();
+    const { arn } = await createSecret(sm, { Name: base, SecretString: mine });
+    await createSecret(sm, { Name: `${base}-2`, SecretString: other });
+    const partial = arn.slice(0, -7);
+    await using cache = new SecretCache({ client: sm });
+    const [second, first] = await cache.getMany([`${base}-2`, partial]);
+    expect(second?.value.reveal()).toBe(other);
+    expect(first?.value.reveal()).toBe(mine);
+    expect(first?.name).toBe(base);
+  });
+});
+
+describe('review: RotatingPool', () => {
+  let db: TestPostgres;
+  beforeAll(async () => {
+    db = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  it('a query the client refuses at once (no text) does not leak the pooled connection', async () => {
+    const name = uniqueName('review/pool');
+    await createSecret(sm, {
+      Name: name,
+      SecretString: JSON.stringify({
+        engine: 'postgres',
+        host: db.host,
+        port: db.port,
+        username: db.adminUser,
+        password: db.adminPassword,
+        dbname: db.database,
+      }),
+    });
+    await using cache = new SecretCache({ client: sm });
+    const pool = createRotatingPool({ secretId: name, cache, max: 1, connectionTimeoutMillis: 2_000 });
+    try {
+      await expect(pool.query(undefined as unknown as string)).rejects.toThrow(TypeError);
+      await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  }, 30_000);
+});
