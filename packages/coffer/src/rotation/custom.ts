@@ -1,6 +1,6 @@
 import type { Secret } from '../secret.js';
-import { RotationError } from './errors.js';
 import type { RotationContext } from './context.js';
+import { RotationError } from './errors.js';
 import type { Rotator } from './handler.js';
 
 export interface CustomRotatorSteps {
@@ -42,10 +42,13 @@ export function custom(steps: CustomRotatorSteps): Rotator {
   const pendingOf = async (ctx: RotationContext): Promise<Secret<string>> => {
     const pending = await ctx.read('AWSPENDING');
     if (pending === undefined) {
-      throw new RotationError(`${ctx.step}: the pending version ${ctx.token} has no value; run createSecret first.`, {
-        secretId: ctx.secretId,
-        step: ctx.step,
-      });
+      throw new RotationError(
+        `${ctx.step}: the pending version ${ctx.token} has no value; run createSecret first.`,
+        {
+          secretId: ctx.secretId,
+          step: ctx.step,
+        },
+      );
     }
     return pending;
   };

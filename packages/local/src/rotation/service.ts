@@ -391,7 +391,8 @@ export class RotationService {
           collect(parsed);
           // Alternating-users rotators also read the master secret named in `masterarn`.
           const master = (parsed as { masterarn?: unknown } | null)?.masterarn;
-          const masterRecord = typeof master === 'string' && depth === 0 ? store.findByArn(master) : undefined;
+          const masterRecord =
+            typeof master === 'string' && depth === 0 ? store.findByArn(master) : undefined;
           if (masterRecord) collectSecret(masterRecord.arn, depth + 1);
         } catch {
           // Not JSON: the whole value is already collected.
