@@ -1,4 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Command, Option } from 'commander';
 
 /** The options every command that talks to Secrets Manager takes. */
@@ -22,7 +22,9 @@ export function withAwsOptions(command: Command): Command {
     );
 }
 
-export function clientFor(options: AwsOptions): SecretsManagerClient {
+/** A Secrets Manager client; the SDK is loaded here, on first use, so that defining commands stays cheap. */
+export async function clientFor(options: AwsOptions): Promise<SecretsManagerClient> {
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   return new SecretsManagerClient({
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     ...(options.region !== undefined && { region: options.region }),

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { toCofferError } from 'coffer';
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit.js';
 import { createCommand } from './commands/create.js';
@@ -24,6 +23,11 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
+/**
+ * Each command is defined in src/commands/ (name, options, help: cheap to build) and runs from src/actions/,
+ * imported only when that command runs, so that `--help`, `--version` and the definitions of the other commands
+ * never load the AWS SDK, the local server or the coffer library.
+ */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('coffer')
     .description(
@@ -73,10 +77,11 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     // AWS SDK errors become Coffer's typed errors, whose messages say what to do (e.g. which action to allow).
+    // (Loaded only here, on an error: the CLI starts faster without it.)
     const shown =
       error instanceof CliError || !isSdkError(error)
         ? error
-        : toCofferError(error, undefined, 'Secrets Manager call');
+        : (await import('coffer')).toCofferError(error, undefined, 'Secrets Manager call');
     const message = shown instanceof Error ? shown.message : String(shown);
     io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;

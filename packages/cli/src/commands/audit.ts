@@ -1,18 +1,11 @@
-import { existsSync } from 'node:fs';
-import { type AuditEntry, auditLogPath } from '@coffer/local';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readNewLines } from '../audit-file.js';
-import { CliError, type CliIo } from '../io.js';
+import type { CliIo } from '../io.js';
 
-const FOLLOW_POLL_MS = 250;
-
-function formatEntry(entry: AuditEntry): string {
-  const who = entry.principal?.split('/').pop() ?? '(unauthenticated)';
-  const secret = entry.secretArn?.split(':secret:')[1] ?? '-';
-  const outcome = entry.outcome === 'success' ? 'ok' : (entry.errorCode ?? 'error');
-  // Rotation steps name their step: "RotationStep setSecret".
-  const operation = entry.step === undefined ? entry.operation : `${entry.operation} ${entry.step}`;
-  return `${entry.time}  ${who.padEnd(16)} ${operation.padEnd(26)} ${outcome.padEnd(28)} ${secret}  ${entry.sourceIp}\n`;
+export interface AuditOptions {
+  dataDir?: string;
+  follow?: boolean;
+  lines?: number;
+  json?: boolean;
 }
 
 const positiveInt = (value: string): number => {
@@ -40,40 +33,5 @@ Examples:
   $ coffer audit --follow
   $ coffer audit --json | jq 'select(.outcome == "error")'`,
     )
-    .action(async (options: { dataDir?: string; follow?: boolean; lines?: number; json?: boolean }) => {
-      const file = auditLogPath(options.dataDir);
-      if (!existsSync(file)) {
-        throw new CliError(
-          `No audit log at ${file}: start a server with \`coffer serve\`${options.dataDir ? ` --data-dir ${options.dataDir}` : ''} first.`,
-        );
-      }
-      const print = (line: string) => {
-        if (options.json) {
-          io.stdout(`${line}\n`);
-          return;
-        }
-        try {
-          io.stdout(formatEntry(JSON.parse(line) as AuditEntry));
-        } catch {
-          io.stderr(`(skipped a line that is not valid JSON)\n`);
-        }
-      };
-      const backlog: string[] = [];
-      let offset = readNewLines(file, 0, (line) => backlog.push(line));
-      for (const line of options.lines === undefined ? backlog : backlog.slice(-options.lines)) print(line);
-      if (!options.follow) return;
-      await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-          if (existsSync(file)) offset = readNewLines(file, offset, print);
-        }, FOLLOW_POLL_MS);
-        const stop = () => {
-          clearInterval(timer);
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-    });
+    .action(async (options: AuditOptions) => (await import('../actions/audit.js')).run(io, options));
 }

@@ -1,12 +1,10 @@
-import { CreateSecretCommand, type Tag } from '@aws-sdk/client-secrets-manager';
+import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type AwsOptions, clientFor } from '../aws.js';
+import type { AwsOptions } from '../aws.js';
 import type { CliIo } from '../io.js';
-import { json } from '../output/format.js';
-import { call, withSecretOptions } from '../output/secrets.js';
-import { readValue } from '../output/value.js';
+import { withSecretOptions } from '../options.js';
 
-interface CreateOptions extends AwsOptions {
+export interface CreateOptions extends AwsOptions {
   file?: string;
   binary?: boolean;
   description?: string;
@@ -46,32 +44,7 @@ Examples:
   $ coffer create prod/tls-key --binary --file key.der --kms-key-id alias/prod-secrets`,
     );
   withSecretOptions(command, 'print { name, arn, versionId }');
-  return command.action(async (name: string, argument: string | undefined, options: CreateOptions) => {
-    const value = await readValue(
-      {
-        argument,
-        ...(options.file !== undefined && { file: options.file }),
-        ...(options.binary && { binary: true }),
-      },
-      io,
-      'create',
-    );
-    const client = clientFor(options);
-    const out = await call(name, 'CreateSecret', () =>
-      client.send(
-        new CreateSecretCommand({
-          Name: name,
-          ...value,
-          ...(options.description !== undefined && { Description: options.description }),
-          ...(options.tag !== undefined && { Tags: options.tag }),
-          ...(options.kmsKeyId !== undefined && { KmsKeyId: options.kmsKeyId }),
-        }),
-      ),
-    );
-    if (options.json) {
-      io.stdout(json({ name: out.Name, arn: out.ARN, versionId: out.VersionId }));
-      return;
-    }
-    io.stdout(`${out.ARN ?? ''}\n`);
-  });
+  return command.action(async (name: string, argument: string | undefined, options: CreateOptions) =>
+    (await import('../actions/create.js')).run(io, name, argument, options),
+  );
 }

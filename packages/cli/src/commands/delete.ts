@@ -1,12 +1,9 @@
-import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type AwsOptions, clientFor } from '../aws.js';
+import type { AwsOptions } from '../aws.js';
 import type { CliIo } from '../io.js';
-import { humanDate, isoDate, json } from '../output/format.js';
-import { call, withSecretOptions } from '../output/secrets.js';
-import { styleFor } from '../output/style.js';
+import { withSecretOptions } from '../options.js';
 
-interface DeleteOptions extends AwsOptions {
+export interface DeleteOptions extends AwsOptions {
   recoveryWindow?: number;
   force?: boolean;
   json?: boolean;
@@ -48,28 +45,7 @@ Examples:
   $ coffer restore staging/old-db                   # changed your mind within the window`,
     );
   withSecretOptions(command, 'print { name, arn, deletionDate, recoverable }');
-  return command.action(async (secretId: string, options: DeleteOptions) => {
-    const client = clientFor(options);
-    const out = await call(secretId, 'DeleteSecret', () =>
-      client.send(
-        new DeleteSecretCommand({
-          SecretId: secretId,
-          ...(options.force && { ForceDeleteWithoutRecovery: true }),
-          ...(options.recoveryWindow !== undefined && { RecoveryWindowInDays: options.recoveryWindow }),
-        }),
-      ),
-    );
-    const recoverable = options.force !== true;
-    if (options.json) {
-      io.stdout(json({ name: out.Name, arn: out.ARN, deletionDate: isoDate(out.DeletionDate), recoverable }));
-      return;
-    }
-    const style = styleFor(options, io.env);
-    const name = out.Name ?? secretId;
-    io.stdout(
-      recoverable
-        ? `Scheduled ${style.bold(name)} for deletion on ${humanDate(out.DeletionDate)}; undo with \`coffer restore ${name}\` before then.\n`
-        : `${style.red('Deleted')} ${style.bold(name)} for good (${humanDate(out.DeletionDate)}); it cannot be restored.\n`,
-    );
-  });
+  return command.action(async (secretId: string, options: DeleteOptions) =>
+    (await import('../actions/delete.js')).run(io, secretId, options),
+  );
 }

@@ -1,6 +1,10 @@
-import { DEFAULT_PORT, DEFAULT_REGION, findRunningServer, LocalAdmin } from '@coffer/local';
 import { Command, Option } from 'commander';
-import { type CliIo, exportsFor } from '../io.js';
+import type { CliIo } from '../io.js';
+
+export interface EnvOptions {
+  dataDir?: string;
+  endpoint?: string;
+}
 
 export function envCommand(io: CliIo): Command {
   return new Command('env')
@@ -20,22 +24,5 @@ Examples:
   $ eval "$(coffer env)"
   $ coffer env --data-dir ./.coffer > .env.local`,
     )
-    .action((options: { dataDir?: string; endpoint?: string }) => {
-      const admin = new LocalAdmin(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
-      const running = findRunningServer(admin.dataDir);
-      let credential: ReturnType<LocalAdmin['admin']>;
-      try {
-        credential = admin.admin();
-      } finally {
-        admin.close();
-      }
-      io.stdout(
-        exportsFor({
-          accessKeyId: credential.accessKeyId,
-          secretAccessKey: credential.secretAccessKey,
-          region: running?.region ?? DEFAULT_REGION,
-          endpoint: options.endpoint ?? running?.endpoint ?? `http://127.0.0.1:${DEFAULT_PORT}`,
-        }),
-      );
-    });
+    .action(async (options: EnvOptions) => (await import('../actions/env.js')).run(io, options));
 }

@@ -1,36 +1,14 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
-import { type AwsOptions, clientFor } from '../aws.js';
-import { CliError, type CliIo } from '../io.js';
-import { isoDate, json } from '../output/format.js';
-import { call, withSecretOptions } from '../output/secrets.js';
+import type { AwsOptions } from '../aws.js';
+import type { CliIo } from '../io.js';
+import { withSecretOptions } from '../options.js';
 
-interface GetOptions extends AwsOptions {
+export interface GetOptions extends AwsOptions {
   key?: string;
   versionStage?: string;
   versionId?: string;
   json?: boolean;
   color: boolean;
-}
-
-/** The value of one JSON key, or a one-line error that says which keys there are. */
-function pickKey(secretId: string, text: string, key: string): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CliError(`Secret "${secretId}" is not a JSON object, so it has no key "${key}": drop --key.`);
-  }
-  if (!Object.hasOwn(parsed, key)) {
-    const keys = Object.keys(parsed);
-    throw new CliError(
-      `Secret "${secretId}" has no key "${key}"; its keys are: ${keys.length === 0 ? '(none)' : keys.join(', ')}.`,
-    );
-  }
-  return (parsed as Record<string, unknown>)[key];
 }
 
 export function getCommand(io: CliIo): Command {
@@ -57,45 +35,7 @@ Examples:
   $ coffer get prod/db --json | jq -r .versionId`,
     );
   withSecretOptions(command, 'print { name, arn, versionId, versionStages, createdDate, value }');
-  return command.action(async (secretId: string, options: GetOptions) => {
-    const client = clientFor(options);
-    const out = await call(secretId, 'GetSecretValue', () =>
-      client.send(
-        new GetSecretValueCommand({
-          SecretId: secretId,
-          ...(options.versionStage !== undefined && { VersionStage: options.versionStage }),
-          ...(options.versionId !== undefined && { VersionId: options.versionId }),
-        }),
-      ),
-    );
-    const binary = out.SecretString === undefined && out.SecretBinary !== undefined;
-    if (binary && options.key !== undefined) {
-      throw new CliError(`Secret "${secretId}" is binary, so it has no key "${options.key}": drop --key.`);
-    }
-    const text = out.SecretString ?? '';
-    const value: unknown = options.key === undefined ? text : pickKey(secretId, text, options.key);
-    if (options.json) {
-      io.stdout(
-        json({
-          name: out.Name,
-          arn: out.ARN,
-          versionId: out.VersionId,
-          versionStages: out.VersionStages ?? [],
-          createdDate: isoDate(out.CreatedDate),
-          ...(binary
-            ? { value: Buffer.from(out.SecretBinary ?? []).toString('base64'), encoding: 'base64' }
-            : { value }),
-        }),
-      );
-      return;
-    }
-    if (binary) {
-      // Raw bytes, untouched: `coffer get x > file` must give back exactly what was stored.
-      process.stdout.write(Buffer.from(out.SecretBinary ?? []));
-      return;
-    }
-    const shown = typeof value === 'string' ? value : JSON.stringify(value);
-    // A final newline only for people: in a pipe the value is exact.
-    io.stdout(process.stdout.isTTY && !shown.endsWith('\n') ? `${shown}\n` : shown);
-  });
+  return command.action(async (secretId: string, options: GetOptions) =>
+    (await import('../actions/get.js')).run(io, secretId, options),
+  );
 }

@@ -1,12 +1,9 @@
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
-import { type AwsOptions, clientFor } from '../aws.js';
+import type { AwsOptions } from '../aws.js';
 import type { CliIo } from '../io.js';
-import { json } from '../output/format.js';
-import { call, collectStages, withSecretOptions } from '../output/secrets.js';
-import { NO_VALUE, readValue } from '../output/value.js';
+import { collectStages, withSecretOptions } from '../options.js';
 
-interface PutOptions extends AwsOptions {
+export interface PutOptions extends AwsOptions {
   file?: string;
   binary?: boolean;
   versionStages?: string[];
@@ -42,38 +39,7 @@ Examples:
   $ coffer put prod/db --file next.json --version-stages AWSPENDING`,
     );
   withSecretOptions(command, 'print { name, arn, versionId, versionStages }');
-  return command.action(async (secretId: string, argument: string | undefined, options: PutOptions) => {
-    const value = await readValue(
-      {
-        argument,
-        ...(options.file !== undefined && { file: options.file }),
-        ...(options.binary && { binary: true }),
-      },
-      io,
-      'put',
-    );
-    if (value === undefined) throw NO_VALUE('put');
-    const client = clientFor(options);
-    const out = await call(secretId, 'PutSecretValue', () =>
-      client.send(
-        new PutSecretValueCommand({
-          SecretId: secretId,
-          ...value,
-          ...(options.versionStages !== undefined && { VersionStages: options.versionStages }),
-        }),
-      ),
-    );
-    if (options.json) {
-      io.stdout(
-        json({
-          name: out.Name,
-          arn: out.ARN,
-          versionId: out.VersionId,
-          versionStages: out.VersionStages ?? [],
-        }),
-      );
-      return;
-    }
-    io.stdout(`${out.VersionId ?? ''}\n`);
-  });
+  return command.action(async (secretId: string, argument: string | undefined, options: PutOptions) =>
+    (await import('../actions/put.js')).run(io, secretId, argument, options),
+  );
 }

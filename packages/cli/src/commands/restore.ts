@@ -1,12 +1,9 @@
-import { RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Command } from 'commander';
-import { type AwsOptions, clientFor } from '../aws.js';
+import type { AwsOptions } from '../aws.js';
 import type { CliIo } from '../io.js';
-import { json } from '../output/format.js';
-import { call, withSecretOptions } from '../output/secrets.js';
-import { styleFor } from '../output/style.js';
+import { withSecretOptions } from '../options.js';
 
-interface RestoreOptions extends AwsOptions {
+export interface RestoreOptions extends AwsOptions {
   json?: boolean;
   color: boolean;
 }
@@ -26,15 +23,7 @@ Examples:
   $ coffer list --include-deleted                   # find what is scheduled for deletion`,
     );
   withSecretOptions(command, 'print { name, arn }');
-  return command.action(async (secretId: string, options: RestoreOptions) => {
-    const client = clientFor(options);
-    const out = await call(secretId, 'RestoreSecret', () =>
-      client.send(new RestoreSecretCommand({ SecretId: secretId })),
-    );
-    if (options.json) {
-      io.stdout(json({ name: out.Name, arn: out.ARN }));
-      return;
-    }
-    io.stdout(`Restored ${styleFor(options, io.env).bold(out.Name ?? secretId)}.\n`);
-  });
+  return command.action(async (secretId: string, options: RestoreOptions) =>
+    (await import('../actions/restore.js')).run(io, secretId, options),
+  );
 }

@@ -1,14 +1,26 @@
 import { resolve } from 'node:path';
-import {
-  clearRunningServer,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_REGION,
-  startLocalSecretsManager,
-  writeRunningServer,
+import type {
+  DEFAULT_HOST as LOCAL_DEFAULT_HOST,
+  DEFAULT_PORT as LOCAL_DEFAULT_PORT,
+  DEFAULT_REGION as LOCAL_DEFAULT_REGION,
 } from '@coffer/local';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type CliIo, exportsFor } from '../io.js';
+import type { CliIo } from '../io.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  inMemory?: boolean;
+  region: string;
+  rotationFunction?: Record<string, string>;
+}
+
+// @coffer/local's defaults, repeated here so that defining the command does not load the server; the types
+// make the compiler check that they still agree.
+const DEFAULT_PORT: typeof LOCAL_DEFAULT_PORT = 4584;
+const DEFAULT_HOST: typeof LOCAL_DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_REGION: typeof LOCAL_DEFAULT_REGION = 'us-east-1';
 
 export const parsePort = (value: string): number => {
   const port = Number(value);
@@ -70,64 +82,5 @@ Examples:
   $ eval "$(coffer env)"                  # in another shell: point the AWS CLI and SDKs at it
   $ aws secretsmanager create-secret --name app/db --secret-string s3cr3t`,
     )
-    .action(
-      async (options: {
-        port: number;
-        host: string;
-        dataDir?: string;
-        inMemory?: boolean;
-        region: string;
-        rotationFunction?: Record<string, string>;
-      }) => {
-        const server = await startLocalSecretsManager({
-          port: options.port,
-          host: options.host,
-          region: options.region,
-          ...(options.rotationFunction !== undefined && { rotationFunctions: options.rotationFunction }),
-          onRotationOutput: (line, lambdaArn) =>
-            io.stderr(`[${lambdaArn.split(':').at(-1) ?? lambdaArn}] ${line}\n`),
-          ...(options.inMemory ? { inMemory: true } : {}),
-          ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-        });
-        if (server.dataDir !== undefined) {
-          writeRunningServer(server.dataDir, {
-            endpoint: server.endpoint,
-            region: server.region,
-            pid: process.pid,
-          });
-        }
-        const where =
-          server.dataDir === undefined ? 'in memory (nothing is written to disk)' : server.dataDir;
-        io.stderr(`Coffer local Secrets Manager listening on ${server.endpoint}\n`);
-        io.stderr(
-          `Data: ${where}${server.firstStart && server.dataDir ? ' (created an admin credential)' : ''}\n`,
-        );
-        for (const [arn, path] of Object.entries(options.rotationFunction ?? {})) {
-          io.stderr(`Rotation function: ${arn} -> ${path}\n`);
-        }
-        io.stderr(
-          `Audit log: ${server.dataDir === undefined ? 'in memory' : `coffer audit --follow${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}`}\n\n`,
-        );
-        io.stderr('Point the AWS CLI or an AWS SDK at it by running these in your shell:\n\n');
-        io.stdout(exportsFor({ ...server.credentials, region: server.region, endpoint: server.endpoint }));
-        io.stderr(
-          '\nThen, for example:\n' +
-            '  aws secretsmanager create-secret --name app/db --secret-string s3cr3t\n' +
-            '  node -e "new (require(\'@aws-sdk/client-secrets-manager\').SecretsManagerClient)({})"  # picks up the same variables\n\n' +
-            'Press Ctrl-C to stop.\n',
-        );
-
-        // Runs until Ctrl-C or SIGTERM, then closes cleanly so the data dir is left consistent.
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            if (server.dataDir !== undefined) clearRunningServer(server.dataDir);
-            void server.close().then(resolve);
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
-      },
-    );
+    .action(async (options: ServeOptions) => (await import('../actions/serve.js')).run(io, options));
 }

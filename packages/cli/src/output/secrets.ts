@@ -1,3 +1,7 @@
+/**
+ * Helpers for command actions that call Secrets Manager. Loaded with the actions only: it pulls in the AWS SDK.
+ * (Option helpers that command definitions use live in ../options.ts, which stays light.)
+ */
 import {
   CreateSecretCommand,
   type CreateSecretCommandInput,
@@ -5,19 +9,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { toCofferError } from 'coffer';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { withAwsOptions } from '../aws.js';
 import { CliError } from '../io.js';
-
-/** The options of every command that reads or writes secrets: AWS ones, --json and --no-color. */
-export function withSecretOptions(
-  command: Command,
-  json: string | false = 'print JSON for scripts',
-): Command {
-  withAwsOptions(command);
-  if (json !== false) command.addOption(new Option('--json', json));
-  return command.addOption(new Option('--no-color', 'no colour in human output (also: NO_COLOR=1)'));
-}
 
 /**
  * Runs one SDK call and turns its error into Coffer's one-line message naming the secret, e.g. "Secret
@@ -35,16 +27,6 @@ export async function call<T>(secretId: string | undefined, operation: string, s
     throw toCofferError(error, secretId, operation);
   }
 }
-
-/** Staging labels: repeatable and comma-separated, e.g. `--version-stages AWSCURRENT,blue`. */
-export const collectStages = (value: string, previous: string[] | undefined): string[] => {
-  const stages = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (stages.length === 0) throw new InvalidArgumentError('give at least one staging label.');
-  return [...(previous ?? []), ...stages];
-};
 
 export type SecretValue = { SecretString: string } | { SecretBinary: Uint8Array };
 

@@ -1,0 +1,47 @@
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { clientFor } from '../aws.js';
+import type { PutOptions } from '../commands/put.js';
+import type { CliIo } from '../io.js';
+import { json } from '../output/format.js';
+import { call } from '../output/secrets.js';
+import { NO_VALUE, readValue } from '../output/value.js';
+
+export async function run(
+  io: CliIo,
+  secretId: string,
+  argument: string | undefined,
+  options: PutOptions,
+): Promise<void> {
+  const value = await readValue(
+    {
+      argument,
+      ...(options.file !== undefined && { file: options.file }),
+      ...(options.binary && { binary: true }),
+    },
+    io,
+    'put',
+  );
+  if (value === undefined) throw NO_VALUE('put');
+  const client = await clientFor(options);
+  const out = await call(secretId, 'PutSecretValue', () =>
+    client.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        ...value,
+        ...(options.versionStages !== undefined && { VersionStages: options.versionStages }),
+      }),
+    ),
+  );
+  if (options.json) {
+    io.stdout(
+      json({
+        name: out.Name,
+        arn: out.ARN,
+        versionId: out.VersionId,
+        versionStages: out.VersionStages ?? [],
+      }),
+    );
+    return;
+  }
+  io.stdout(`${out.VersionId ?? ''}\n`);
+}

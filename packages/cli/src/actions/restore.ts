@@ -1,0 +1,19 @@
+import { RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { clientFor } from '../aws.js';
+import type { RestoreOptions } from '../commands/restore.js';
+import type { CliIo } from '../io.js';
+import { json } from '../output/format.js';
+import { call } from '../output/secrets.js';
+import { styleFor } from '../output/style.js';
+
+export async function run(io: CliIo, secretId: string, options: RestoreOptions): Promise<void> {
+  const client = await clientFor(options);
+  const out = await call(secretId, 'RestoreSecret', () =>
+    client.send(new RestoreSecretCommand({ SecretId: secretId })),
+  );
+  if (options.json) {
+    io.stdout(json({ name: out.Name, arn: out.ARN }));
+    return;
+  }
+  io.stdout(`Restored ${styleFor(options, io.env).bold(out.Name ?? secretId)}.\n`);
+}
