@@ -40,5 +40,5 @@ export {
   ThrottledError,
 } from './errors.js';
 export type { CofferLogger } from './logger.js';
-export { isSecret, MASK, Secret, type SecretFields } from './secret.js';
+export { isSecret, MASK, redact, Secret, type SecretFields } from './secret.js';
 export type { StandardSchemaV1 } from './standard-schema.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { MASK, Secret } from '../src/index.js';
+import { MASK, redact, Secret } from '../src/index.js';
 
 const canary = () => `canary-${randomUUID()}`;
 
@@ -80,5 +80,14 @@ describe('Secret', () => {
     expect(secret.equals('')).toBe(false);
     expect(new Secret(new Uint8Array([1, 2])).equals(new Uint8Array([1, 2]))).toBe(true);
     expect(new Secret({ a: 1 }).equals({ a: 2 })).toBe(false);
+  });
+
+  it('redact() masks every leaf value and its JSON-escaped form, but not values too short to be secrets', () => {
+    const value = canary();
+    const quoted = `pa"ss-${value}`;
+    expect(redact(`got ${value} and ${JSON.stringify(quoted)}`, [{ a: value, b: [quoted] }])).toBe(
+      'got ***** and "*****"',
+    );
+    expect(redact('an id of 42', ['42'])).toBe('an id of 42');
   });
 });

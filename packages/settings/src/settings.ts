@@ -2,6 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   CofferError,
   type CofferLogger,
+  redact,
   Secret,
   SecretBatchError,
   SecretCache,
@@ -141,20 +142,6 @@ function collectStrings(value: unknown, into: Set<string>): void {
   else if (typeof value === 'number' || typeof value === 'boolean') into.add(String(value));
   else if (isPlainObject(value) || Array.isArray(value))
     for (const child of Object.values(value)) collectStrings(child, into);
-}
-
-/** Masks every supplied value in a message, as is and JSON-escaped (validators may quote either way). */
-function scrub(message: string, values: ReadonlySet<string>): string {
-  const forms = new Set<string>();
-  for (const value of values) {
-    forms.add(value);
-    forms.add(JSON.stringify(value).slice(1, -1));
-  }
-  let clean = message;
-  for (const value of [...forms].filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) {
-    clean = clean.split(value).join('*****');
-  }
-  return clean;
 }
 
 /**
@@ -452,7 +439,7 @@ export class Settings<T> implements AsyncDisposable {
       return {
         path: issue.path || '(root)',
         source: where.source,
-        message: where.failure ?? scrub(issue.message, supplied),
+        message: where.failure ?? redact(issue.message, supplied),
       };
     });
     if (problems.length > 0) throw new SettingsError(problems);

@@ -12,15 +12,7 @@ export async function run(
   argument: string | undefined,
   options: CreateOptions,
 ): Promise<void> {
-  const value = await readValue(
-    {
-      argument,
-      ...(options.file !== undefined && { file: options.file }),
-      ...(options.binary && { binary: true }),
-    },
-    io,
-    'create',
-  );
+  const value = await readValue(argument, options, io, 'create');
   const client = await clientFor(options);
   const out = await call(name, 'CreateSecret', () =>
     client.send(

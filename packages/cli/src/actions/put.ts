@@ -12,15 +12,7 @@ export async function run(
   argument: string | undefined,
   options: PutOptions,
 ): Promise<void> {
-  const value = await readValue(
-    {
-      argument,
-      ...(options.file !== undefined && { file: options.file }),
-      ...(options.binary && { binary: true }),
-    },
-    io,
-    'put',
-  );
+  const value = await readValue(argument, options, io, 'put');
   if (value === undefined) throw NO_VALUE('put');
   const client = await clientFor(options);
   const out = await call(secretId, 'PutSecretValue', () =>

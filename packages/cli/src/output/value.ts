@@ -36,11 +36,11 @@ export interface ValueSources {
  * terminal (or piped but empty), so `create` can make a secret without a value.
  */
 export async function readValue(
-  sources: ValueSources,
+  argument: string | undefined,
+  { file, binary }: Omit<ValueSources, 'argument'>,
   io: CliIo,
   command: string,
 ): Promise<SecretValue | undefined> {
-  const { argument, file, binary } = sources;
   if (argument !== undefined && argument !== '-' && file !== undefined) {
     throw new CliError('Give the value either as an argument or with --file, not both.', EXIT.usage);
   }

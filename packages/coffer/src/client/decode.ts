@@ -1,5 +1,5 @@
 import { InvalidSecretFormatError } from '../errors.js';
-import { MASK, Secret } from '../secret.js';
+import { redact, Secret } from '../secret.js';
 import { issuePath, type StandardSchemaV1 } from '../standard-schema.js';
 
 export type SecretFormat = 'string' | 'bytes' | 'json';
@@ -55,29 +55,6 @@ function parseJson(text: string, secretId: string): unknown {
   }
 }
 
-/**
- * Replaces every leaf value of the secret in a validator's message, since some validators quote what they got,
- * as is or JSON-escaped (`"a\"b"`).
- */
-function scrub(message: string, value: unknown): string {
-  const leaves: string[] = [];
-  const walk = (v: unknown) => {
-    if (v !== null && typeof v === 'object') for (const child of Object.values(v)) walk(child);
-    else if (v !== undefined && v !== null) {
-      const text = String(v);
-      leaves.push(text);
-      const escaped = JSON.stringify(text).slice(1, -1);
-      if (escaped !== text) leaves.push(escaped);
-    }
-  };
-  walk(value);
-  let clean = message;
-  for (const leaf of leaves.filter((l) => l.length >= 3).sort((a, b) => b.length - a.length)) {
-    clean = clean.split(leaf).join(MASK);
-  }
-  return clean;
-}
-
 async function validate<S extends StandardSchemaV1>(
   schema: S,
   value: unknown,
@@ -97,7 +74,7 @@ async function validate<S extends StandardSchemaV1>(
   if (result.issues === undefined) return result.value as StandardSchemaV1.InferOutput<S>;
   const paths = result.issues.map(issuePath);
   const details = result.issues
-    .map((issue) => `${issuePath(issue)}: ${scrub(issue.message, value)}`)
+    .map((issue) => `${issuePath(issue)}: ${redact(issue.message, [value])}`)
     .join('; ');
   throw new InvalidSecretFormatError(`Secret "${secretId}" does not match its schema: ${details}`, {
     secretId,
