@@ -47,14 +47,7 @@ beforeAll(async () => {
   // The alternating-users rotator's master: the superuser, in AWS's layout.
   ({ arn: masterArn } = await createSecret(sm, {
     Name: uniqueName('master'),
-    SecretString: JSON.stringify({
-      engine: 'postgres',
-      host: db.host,
-      port: db.port,
-      username: db.adminUser,
-      password: db.adminPassword,
-      dbname: db.database,
-    }),
+    SecretString: db.secretJson(),
   }));
 });
 
@@ -87,15 +80,7 @@ async function createRole(user: string, password: string): Promise<void> {
 }
 
 const secretJson = (username: string, password: string, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({
-    engine: 'postgres',
-    host: db.host,
-    port: db.port,
-    username,
-    password,
-    dbname: db.database,
-    ...extra,
-  });
+  db.secretJson(username, password, extra);
 
 interface DatabaseSecret {
   name: string;

@@ -16,6 +16,10 @@ export interface TestPostgres {
   logs(): string;
   /** A connected client as the superuser; end it yourself. */
   admin(): Promise<pg.Client>;
+  /** A secret value in AWS's layout for this database; without arguments, the superuser's (a `masterarn` target). */
+  secretJson(username?: string, password?: string, extra?: Record<string, unknown>): string;
+  /** Whether a credential logs in; a refused password (28P01) is false, any other failure throws. */
+  logsIn(credential: { username: string; password: string }): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +79,29 @@ export async function startPostgres(): Promise<TestPostgres> {
     adminPassword,
     database: 'postgres',
     logs: () => log.join('\n'),
+    secretJson: (username = 'postgres', password = adminPassword, extra = {}) =>
+      JSON.stringify({
+        engine: 'postgres',
+        host: '127.0.0.1',
+        port,
+        username,
+        password,
+        dbname: 'postgres',
+        ...extra,
+      }),
+    logsIn: async ({ username, password }) => {
+      const client = new pg.Client({ ...connection, user: username, password });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } catch (error) {
+        if ((error as { code?: string }).code === '28P01') return false;
+        throw error;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
     admin: async () => {
       const client = new pg.Client(connection);
       await client.connect();

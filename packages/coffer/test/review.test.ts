@@ -99,14 +99,7 @@ describe('review: RotatingPool', () => {
     const name = uniqueName('review/pool');
     await createSecret(sm, {
       Name: name,
-      SecretString: JSON.stringify({
-        engine: 'postgres',
-        host: db.host,
-        port: db.port,
-        username: db.adminUser,
-        password: db.adminPassword,
-        dbname: db.database,
-      }),
+      SecretString: db.secretJson(),
     });
     await using cache = new SecretCache({ client: sm });
     const pool = createRotatingPool({ secretId: name, cache, max: 1, connectionTimeoutMillis: 2_000 });

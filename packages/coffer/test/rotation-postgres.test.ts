@@ -55,14 +55,7 @@ beforeAll(async () => {
   masterArn = (
     await createSecret(sm, {
       Name: `rds/master/${randomUUID().slice(0, 8)}`,
-      SecretString: JSON.stringify({
-        engine: 'postgres',
-        host: db.host,
-        port: db.port,
-        username: db.adminUser,
-        password: db.adminPassword,
-        dbname: db.database,
-      }),
+      SecretString: db.secretJson(),
     })
   ).arn;
 });

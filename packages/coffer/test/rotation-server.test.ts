@@ -8,7 +8,7 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSecretsManager } from '../../local/src/index.js';
 import { scramSha256Verifier } from '../src/rotation/postgres/index.js';
@@ -31,25 +31,6 @@ let admin: pg.Client;
 let dir: string;
 const passwords = new Set<string>();
 
-async function logsIn(credential: { username: string; password: string }): Promise<boolean> {
-  const client = new pg.Client({
-    host: db.host,
-    port: db.port,
-    user: credential.username,
-    password: credential.password,
-    database: db.database,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 async function current(secretId: string): Promise<{ username: string; password: string }> {
   const value = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
   const parsed = JSON.parse(value.SecretString ?? '{}') as { username: string; password: string };
@@ -65,15 +46,7 @@ async function appUser(username: string, extra: Record<string, unknown> = {}): P
   );
   const { arn } = await createSecret(sm, {
     Name: `app/${username}`,
-    SecretString: JSON.stringify({
-      engine: 'postgres',
-      host: db.host,
-      port: db.port,
-      username,
-      password,
-      dbname: db.database,
-      ...extra,
-    }),
+    SecretString: db.secretJson(username, password, extra),
   });
   return arn;
 }
@@ -122,8 +95,8 @@ describe('RotateSecret on the local server with the PostgreSQL rotators', () => 
     const after = await current(arn);
     expect(after.username).toBe('svc_single');
     expect(after.password).not.toBe(before.password);
-    expect(await logsIn(after)).toBe(true);
-    expect(await logsIn(before)).toBe(false);
+    expect(await db.logsIn(after)).toBe(true);
+    expect(await db.logsIn(before)).toBe(false);
     const described = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
     expect(described.RotationEnabled).toBe(true);
     expect(described.LastRotatedDate).toBeInstanceOf(Date);
@@ -140,14 +113,7 @@ describe('RotateSecret on the local server with the PostgreSQL rotators', () => 
     const masterArn = (
       await createSecret(sm, {
         Name: 'app/master',
-        SecretString: JSON.stringify({
-          engine: 'postgres',
-          host: db.host,
-          port: db.port,
-          username: db.adminUser,
-          password: db.adminPassword,
-          dbname: db.database,
-        }),
+        SecretString: db.secretJson(),
       })
     ).arn;
     const arn = await appUser('svc_alt', { masterarn: masterArn });
@@ -157,8 +123,8 @@ describe('RotateSecret on the local server with the PostgreSQL rotators', () => 
       expect(await server.waitForRotation(arn, { timeoutMs: 30_000 })).toMatchObject({ outcome: 'success' });
       seen.push(await current(arn));
       // The previous credential still logs in: clients holding it keep working until the next rotation.
-      expect(await logsIn(seen.at(-2) as { username: string; password: string })).toBe(true);
-      expect(await logsIn(seen.at(-1) as { username: string; password: string })).toBe(true);
+      expect(await db.logsIn(seen.at(-2) as { username: string; password: string })).toBe(true);
+      expect(await db.logsIn(seen.at(-1) as { username: string; password: string })).toBe(true);
     }
     expect(seen.map((s) => s.username)).toEqual(['svc_alt', 'svc_alt_clone', 'svc_alt']);
   });
