@@ -3,29 +3,10 @@
  * never stampedes and keeps serving when Secrets Manager is down.
  */
 
+export { SecretBatchError } from './cache/batch.js';
 export type { Listener, SecretCacheEvent, SecretCacheEvents } from './cache/events.js';
-export {
-  DEFAULT_BACKOFF,
-  DEFAULT_JITTER,
-  DEFAULT_MAX_ENTRIES,
-  DEFAULT_MAX_STALE_MS,
-  DEFAULT_REFRESH_AHEAD,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_TTL_MS,
-  SecretBatchError,
-  SecretCache,
-  type SecretCacheOptions,
-  type SecretCacheStats,
-} from './cache/secret-cache.js';
-export type { SecretFormat, SecretResult } from './client/decode.js';
-export {
-  type GetSecretOptions,
-  getSecret,
-  type ReadOptions,
-  type ValueOf,
-  type VersionSelector,
-} from './client/get-secret.js';
-export { mapSdkError as toCofferError } from './client/map-error.js';
+export { SECRET_CACHE_DEFAULTS, type SecretCacheOptions } from './cache/options.js';
+export { SecretCache, type SecretCacheStats } from './cache/secret-cache.js';
 export {
   AccessDeniedError,
   ClosedError,
@@ -40,5 +21,11 @@ export {
   ThrottledError,
 } from './errors.js';
 export type { CofferLogger } from './logger.js';
-export { isSecret, MASK, redact, Secret, type SecretFields } from './secret.js';
+export type { SecretFormat, SecretResult } from './read/decode.js';
+export { type GetSecretOptions, getSecret } from './read/get-secret.js';
+export type { ReadOptions, ValueOf, VersionSelector } from './read/options.js';
+export { readSecretReferences, type SecretReads } from './references/read-references.js';
+export { parseSecretReference, type SecretReference } from './references/reference.js';
+export { toCofferError } from './sdk/to-coffer-error.js';
+export { Secret, type SecretFields } from './secret/secret.js';
 export type { StandardSchemaV1 } from './standard-schema.js';

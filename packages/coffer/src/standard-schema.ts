@@ -36,9 +36,40 @@ export declare namespace StandardSchemaV1 {
   type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['output'];
 }
 
+/** Whether a value implements Standard Schema (zod 4, valibot, arktype, ...). */
+export const isStandardSchema = (value: unknown): value is StandardSchemaV1 =>
+  typeof value === 'object' && value !== null && '~standard' in value;
+
+/** An issue's path as keys, e.g. `['db', '0', 'port']`; empty for the value itself. */
+export const issuePathKeys = (issue: StandardSchemaV1.Issue): string[] =>
+  (issue.path ?? []).map((segment) =>
+    String(typeof segment === 'object' && segment !== null && 'key' in segment ? segment.key : segment),
+  );
+
 /** `a.b.0.c` for an issue path; `(root)` for the value itself. */
 export function issuePath(issue: StandardSchemaV1.Issue): string {
-  const path = issue.path ?? [];
-  if (path.length === 0) return '(root)';
-  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
+  const keys = issuePathKeys(issue);
+  return keys.length === 0 ? '(root)' : keys.join('.');
+}
+
+/**
+ * Runs a schema's validator; one that throws (a transform calling JSON.parse, say) becomes a single issue whose
+ * message names only the error's class: a thrown message may quote the input, even a truncated part of it that
+ * no scrubbing would find.
+ */
+export async function validateStandard(
+  schema: StandardSchemaV1,
+  value: unknown,
+): Promise<StandardSchemaV1.Result<unknown>> {
+  try {
+    return await schema['~standard'].validate(value);
+  } catch (error) {
+    return {
+      issues: [
+        {
+          message: `the schema threw ${error instanceof Error ? error.name : 'an error'} (message withheld, as it may quote the value)`,
+        },
+      ],
+    };
+  }
 }

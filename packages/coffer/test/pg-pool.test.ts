@@ -140,7 +140,7 @@ function startRotation(rotator: Rotator, secretId: string) {
     token,
     createSecret: async () => {
       await rotator.createSecret(
-        new RotationContext(secretId, token, 'createSecret', sm, rotationLogger, undefined, undefined),
+        new RotationContext({ secretId, token, step: 'createSecret', client: sm, logger: rotationLogger }),
       );
       // The generated password is a secret value too: the leak checks look for it.
       const pending = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token }));

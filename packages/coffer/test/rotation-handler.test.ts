@@ -3,8 +3,9 @@ import { inspect } from 'node:util';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSecretsManager } from '../../local/src/index.js';
+import { SecretsManagerUnavailableError } from '../src/index.js';
 import { createRotationHandler, custom, RotationError } from '../src/rotation/index.js';
-import { captureLogger, clientFor, createSecret, startServer } from './helpers.js';
+import { captureLogger, clientFor, createSecret, startProxy, startServer } from './helpers.js';
 
 describe('createRotationHandler', () => {
   let server: LocalSecretsManager;
@@ -69,5 +70,24 @@ describe('createRotationHandler', () => {
     ).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(RotationError);
     expect((error as Error).message).toContain(pending);
+  });
+
+  it("ends the step's calls to Secrets Manager just before Lambda's deadline, with a clear error", async () => {
+    const { event } = await setup('handler/deadline');
+    const proxy = await startProxy(server.endpoint);
+    try {
+      proxy.mode = 'hold'; // Secrets Manager accepts the connection and never answers
+      const handler = createRotationHandler({
+        rotator: custom({ generate: async () => 'x', set: async () => {}, test: async () => {} }),
+        client: clientFor(server, { endpoint: proxy.endpoint }),
+        logger: {},
+      });
+      // Lambda gives 1.3 s; the handler keeps its 1 s margin, so the calls end after about 0.3 s.
+      const error = await handler(event, { getRemainingTimeInMillis: () => 1300 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecretsManagerUnavailableError);
+      expect((error as Error).message).toMatch(/did not answer DescribeSecret/);
+    } finally {
+      await proxy.close();
+    }
   });
 });

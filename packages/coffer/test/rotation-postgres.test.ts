@@ -189,7 +189,7 @@ async function asUser(
 /** Stands in for RotateSecret (see the top of the file): the token's version, labelled AWSPENDING. */
 async function begin(secretId: string, rotator: Rotator, token: string): Promise<void> {
   await rotator.createSecret(
-    new RotationContext(secretId, token, 'createSecret', sm, logger, undefined, undefined),
+    new RotationContext({ secretId, token, step: 'createSecret', client: sm, logger }),
   );
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { MASK, redact, Secret } from '../src/index.js';
+import { Secret } from '../src/index.js';
+import { MASK, redact } from '../src/internal.js';
 
 const canary = () => `canary-${randomUUID()}`;
 

@@ -1,4 +1,5 @@
-import type { SecretReference } from './reference.js';
+import type { SecretReference } from 'coffer';
+import { describeSecretReference } from 'coffer/internal';
 
 /** Where a setting's value came from; shown in errors instead of the value. */
 export type Origin =
@@ -7,16 +8,6 @@ export type Origin =
   | { readonly kind: 'dotenv'; readonly file: string; readonly line: number; readonly name: string }
   | { readonly kind: 'secret'; readonly reference: SecretReference; readonly via?: Origin }
   | { readonly kind: 'default' };
-
-export function describeReference(reference: SecretReference): string {
-  const version =
-    reference.versionId !== undefined
-      ? ` version ${reference.versionId}`
-      : reference.versionStage !== undefined
-        ? ` (${reference.versionStage})`
-        : '';
-  return `secret ${reference.secretId}${reference.key === undefined ? '' : `#${reference.key}`}${version}`;
-}
 
 export function describeOrigin(origin: Origin): string {
   switch (origin.kind) {
@@ -28,8 +19,8 @@ export function describeOrigin(origin: Origin): string {
       return `${origin.file}:${origin.line} (${origin.name})`;
     case 'secret':
       return origin.via === undefined
-        ? describeReference(origin.reference)
-        : `${describeReference(origin.reference)}, referenced by ${describeOrigin(origin.via)}`;
+        ? describeSecretReference(origin.reference)
+        : `${describeSecretReference(origin.reference)}, referenced by ${describeOrigin(origin.via)}`;
     case 'default':
       return 'no source set it';
   }

@@ -2,40 +2,25 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   CofferError,
   type CofferLogger,
-  redact,
+  readSecretReferences,
   Secret,
-  SecretBatchError,
   SecretCache,
-  type SecretResult,
-  type StandardSchemaV1,
+  type SecretReads,
 } from 'coffer';
-import { SettingsError, type SettingsIssue } from './errors.js';
-import { describeOrigin, describeReference, type Origin } from './origin.js';
-import { parseMapping, parseReference, type SecretReference } from './reference.js';
+import { deepFreeze, isStandardSchema } from 'coffer/internal';
 import {
-  type FieldNode,
-  fieldTree,
-  findNode,
-  type InferSettings,
-  isStandardSchema,
-  leaves,
-  type SettingsSchema,
-  type Shape,
-} from './schema.js';
-import {
-  type DotenvOptions,
-  type EnvOptions,
-  envNameFor,
-  type MatchedVariable,
-  matchVariables,
-  readDotenv,
-  readEnv,
-} from './sources.js';
-
-/** Fields to read from Secrets Manager: `'prod/db#password'` for one key, `'prod/db'` for a whole JSON secret. */
-export interface SecretMapping {
-  readonly [field: string]: string | SecretMapping;
-}
+  type Contribution,
+  collectContributions,
+  mappingContributions,
+  neededSecrets,
+  type SecretMapping,
+} from './contributions.js';
+import { SettingsError } from './errors.js';
+import { type FieldNode, fieldTree, isPlainObject, pathKey } from './fields.js';
+import { resolveInput } from './resolution.js';
+import type { InferSettings, SettingsSchema, Shape } from './schema.js';
+import type { DotenvOptions, EnvOptions } from './sources.js';
+import { validateSettings } from './validation.js';
 
 export interface SettingsOptions<S extends SettingsSchema> {
   /** One Standard Schema for the whole object, or a Shape: a nested object of per-field Standard Schemas. */
@@ -54,25 +39,13 @@ export interface SettingsOptions<S extends SettingsSchema> {
   logger?: CofferLogger;
 }
 
-/** A value set for a path by one source, lowest precedence first. */
-type Contribution =
-  | { readonly path: readonly string[]; readonly value: unknown; readonly origin: Origin }
-  | { readonly path: readonly string[]; readonly reference: SecretReference; readonly origin: Origin };
+const NOTHING_READ: SecretReads = { get: () => undefined };
 
 interface Loaded<T> {
   readonly value: T;
   /** ARNs and names of every secret the load read, to know which rotations concern it. */
   readonly secrets: ReadonlySet<string>;
 }
-
-const refKey = (r: SecretReference): string => `${r.secretId}\n${r.versionStage ?? ''}\n${r.versionId ?? ''}`;
-const pathKey = (path: readonly string[]): string => path.join('.');
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' &&
-  v !== null &&
-  !Array.isArray(v) &&
-  !(v instanceof Secret) &&
-  !ArrayBuffer.isView(v);
 
 function checkShape(shape: Shape, path: string[]): void {
   for (const [key, value] of Object.entries(shape)) {
@@ -85,98 +58,6 @@ function checkShape(shape: Shape, path: string[]): void {
     checkShape(value as Shape, [...path, key]);
   }
 }
-
-function flattenMapping(mapping: SecretMapping, path: string[], out: Contribution[]): void {
-  for (const [key, value] of Object.entries(mapping)) {
-    const at = [...path, key];
-    if (typeof value === 'string') {
-      const reference = parseMapping(value);
-      out.push({ path: at, reference, origin: { kind: 'secret', reference } });
-    } else if (isPlainObject(value)) {
-      flattenMapping(value as SecretMapping, at, out);
-    } else {
-      throw new TypeError(
-        `secrets.${at.join('.')} must be a secret reference such as 'prod/db#password', or an object of them.`,
-      );
-    }
-  }
-}
-
-function flattenOverrides(value: unknown, path: string[], out: Contribution[]): void {
-  if (isPlainObject(value) && !(path.length > 0 && Object.keys(value).length === 0)) {
-    for (const [key, child] of Object.entries(value)) flattenOverrides(child, [...path, key], out);
-  } else if (path.length > 0 && value !== undefined) {
-    out.push({ path, value, origin: { kind: 'override' } });
-  }
-}
-
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (!isPlainObject(next)) node[key] = {};
-    else if (Object.isFrozen(next)) node[key] = { ...next };
-    node = node[key] as Record<string, unknown>;
-  }
-  const last = path[path.length - 1] as string;
-  node[last] = isPlainObject(value) ? structuredClone(value) : value;
-}
-
-function getPath(source: unknown, path: readonly (string | PropertyKey)[]): unknown {
-  let node = source;
-  for (const key of path) node = isPlainObject(node) ? node[key as string] : undefined;
-  return node;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (isPlainObject(value) || Array.isArray(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/** Every string a source supplied, so validators' messages that quote input can be scrubbed. */
-function collectStrings(value: unknown, into: Set<string>): void {
-  if (typeof value === 'string') into.add(value);
-  else if (typeof value === 'number' || typeof value === 'boolean') into.add(String(value));
-  else if (isPlainObject(value) || Array.isArray(value))
-    for (const child of Object.values(value)) collectStrings(child, into);
-}
-
-/**
- * Runs a validator; one that throws (a transform calling JSON.parse, say) becomes an issue. Its message is
- * withheld: it may quote the input, even a truncated part of it that scrubbing cannot find.
- */
-async function validateSafely(
-  schema: StandardSchemaV1,
-  value: unknown,
-): Promise<StandardSchemaV1.Result<unknown>> {
-  try {
-    return await schema['~standard'].validate(value);
-  } catch (error) {
-    const name = error instanceof Error ? error.name : 'an error';
-    return {
-      issues: [{ message: `the schema threw ${name} (message withheld, as it may quote the value)` }],
-    };
-  }
-}
-
-/** A string that parses as JSON (number, boolean, object, array), for fields whose schema wants that type. */
-function coerce(value: unknown): unknown {
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'string' ? undefined : parsed;
-  } catch {
-    return undefined;
-  }
-}
-
-const issuePath = (issue: StandardSchemaV1.Issue): string[] =>
-  (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p));
 
 /**
  * Typed settings from explicit overrides, environment variables, `.env` files and Secrets Manager, in that
@@ -198,9 +79,7 @@ export class Settings<T> implements AsyncDisposable {
         throw new TypeError('schema must be a Standard Schema or an object of them.');
       checkShape(schema, []);
     }
-    const mapping: Contribution[] = [];
-    if (options.secrets !== undefined) flattenMapping(options.secrets, [], mapping);
-    this.mapping = mapping;
+    this.mapping = mappingContributions(options.secrets);
     this.tree = fieldTree(schema);
     this.envOptions = options.env === false ? false : (options.env ?? {});
     this.dotenvOptions = options.dotenv === false ? false : (options.dotenv ?? {});
@@ -288,256 +167,21 @@ export class Settings<T> implements AsyncDisposable {
     return this.ownCache;
   }
 
-  private contributions(overrides: Record<string, unknown> | undefined): Contribution[] {
-    const out: Contribution[] = [...this.mapping];
-    const env = this.envOptions;
-    if (env !== false) {
-      const variables = readEnv(env);
-      const nodeEnv = (env.source ?? process.env).NODE_ENV;
-      const dotenv = this.dotenvOptions === false ? [] : readDotenv(this.dotenvOptions, nodeEnv);
-      for (const v of [
-        ...matchVariables(dotenv, this.tree, env),
-        ...matchVariables(variables, this.tree, env),
-      ]) {
-        out.push(this.fromVariable(v));
-      }
-    }
-    if (overrides !== undefined) {
-      if (!isPlainObject(overrides)) throw new TypeError('load() takes an object of overrides.');
-      flattenOverrides(overrides, [], out);
-    }
-    return out;
-  }
-
-  /** A variable holding `asm://...` or a secret ARN is a reference, resolved like the `secrets` mapping. */
-  private fromVariable(v: MatchedVariable): Contribution {
-    let reference: SecretReference | undefined;
-    try {
-      reference = parseReference(v.value);
-    } catch (error) {
-      throw new SettingsError([
-        { path: pathKey(v.path), source: describeOrigin(v.origin), message: (error as Error).message },
-      ]);
-    }
-    return reference === undefined
-      ? { path: v.path, value: v.value, origin: v.origin }
-      : { path: v.path, reference, origin: { kind: 'secret', reference, via: v.origin } };
-  }
-
-  /** A contribution is shadowed when a later one sets its path or an ancestor, or every leaf under it. */
-  private shadowed(contributions: readonly Contribution[], index: number): boolean {
-    const target = contributions[index] as Contribution;
-    const later = contributions.slice(index + 1).map((c) => pathKey(c.path));
-    const covers = (path: readonly string[]) =>
-      later.some((p) => p === pathKey(path) || pathKey(path).startsWith(`${p}.`));
-    if (covers(target.path)) return true;
-    const node = findNode(this.tree, target.path);
-    if (node?.children === undefined) return false;
-    return leaves(node).every((leaf) => covers(leaf.path));
-  }
-
-  private async fetchAll(
-    references: readonly SecretReference[],
-  ): Promise<Map<string, SecretResult<string> | CofferError>> {
-    const results = new Map<string, SecretResult<string> | CofferError>();
-    if (references.length === 0) return results;
-    const cache = this.cache();
-    const current = [
-      ...new Set(
-        references
-          .filter((r) => r.versionId === undefined && r.versionStage === undefined)
-          .map((r) => r.secretId),
-      ),
-    ];
-    const versioned = references.filter((r) => r.versionId !== undefined || r.versionStage !== undefined);
-    const batch = cache.getMany(current).then(
-      (values) => {
-        for (const [i, value] of values.entries())
-          results.set(refKey({ secretId: current[i] as string }), value);
-      },
-      (error: unknown) => {
-        if (!(error instanceof SecretBatchError)) throw error;
-        for (const [id, value] of error.results)
-          results.set(refKey({ secretId: id }), value as SecretResult<string>);
-        for (const [id, failure] of error.errors) results.set(refKey({ secretId: id }), failure);
-      },
-    );
-    const singles = versioned.map(async (r) => {
-      try {
-        const version =
-          r.versionId !== undefined ? { versionId: r.versionId } : { versionStage: r.versionStage as string };
-        results.set(refKey(r), await cache.get(r.secretId, version));
-      } catch (error) {
-        if (!(error instanceof CofferError)) throw error;
-        results.set(refKey(r), error);
-      }
-    });
-    await Promise.all([batch, ...singles]);
-    return results;
-  }
-
   private async loadWithSources(overrides: Record<string, unknown> | undefined): Promise<Loaded<T>> {
     if (this.closed) throw new TypeError('These settings are closed: define them again to load.');
-    const contributions = this.contributions(overrides);
-    const needed = contributions.filter((c, i) => 'reference' in c && !this.shadowed(contributions, i));
-    const fetched = await this.fetchAll(needed.map((c) => (c as { reference: SecretReference }).reference));
-
-    const input: Record<string, unknown> = {};
-    const origins = new Map<string, Origin>();
-    const failures = new Map<string, string>();
-    const supplied = new Set<string>();
-    const secrets = new Set<string>();
-    for (const contribution of contributions) {
-      const key = pathKey(contribution.path);
-      if (!('reference' in contribution)) {
-        setPath(input, contribution.path, contribution.value);
-        origins.set(key, contribution.origin);
-        collectStrings(contribution.value, supplied);
-        continue;
-      }
-      const result = fetched.get(refKey(contribution.reference));
-      if (result === undefined) continue; // shadowed: never fetched
-      if (result instanceof CofferError) {
-        failures.set(
-          key,
-          `${describeReference(contribution.reference)} could not be read: ${result.message}`,
-        );
-        origins.set(key, contribution.origin);
-        continue;
-      }
-      secrets.add(result.arn).add(result.name);
-      const resolved = this.resolveSecret(contribution, result, supplied);
-      if ('problem' in resolved) failures.set(key, resolved.problem);
-      else {
-        setPath(input, contribution.path, resolved.value);
-        failures.delete(key);
-      }
-      origins.set(key, contribution.origin);
-    }
-
-    const issues: SettingsIssue[] = [];
-    const value = isStandardSchema(this.options.schema)
-      ? await this.validateWhole(this.options.schema, input, issues)
-      : await this.validateShape(this.tree as FieldNode, input, issues);
-
-    const describe = (path: readonly string[]): { source: string; failure?: string } => {
-      for (let n = path.length; n >= 0; n--) {
-        const key = pathKey(path.slice(0, n));
-        const failure = failures.get(key);
-        if (failure !== undefined) return { source: describeOrigin(origins.get(key) as Origin), failure };
-        const origin = origins.get(key);
-        if (origin !== undefined) return { source: describeOrigin(origin) };
-      }
-      const looked =
-        this.envOptions === false
-          ? 'nothing set it'
-          : `not set; looked for env var ${envNameFor(path, this.envOptions)}`;
-      return { source: looked };
-    };
-    const problems = issues.map((issue) => {
-      const where = describe(issue.path.split('.').filter(Boolean));
-      return {
-        path: issue.path || '(root)',
-        source: where.source,
-        message: where.failure ?? redact(issue.message, supplied),
-      };
-    });
-    if (problems.length > 0) throw new SettingsError(problems);
-    return { value: deepFreeze(value) as T, secrets };
-  }
-
-  /** The part of a fetched secret a contribution asks for: one JSON key, a JSON object, or the text. */
-  private resolveSecret(
-    contribution: { path: readonly string[]; reference: SecretReference },
-    result: SecretResult<string>,
-    supplied: Set<string>,
-  ): { value: unknown } | { problem: string } {
-    const text = result.value.reveal();
-    const where = describeReference(contribution.reference);
-    const node = findNode(this.tree, contribution.path);
-    const wantsObject =
-      node?.children !== undefined || (node === undefined && contribution.reference.key === undefined);
-    let parsed: unknown;
-    if (contribution.reference.key !== undefined || wantsObject) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        if (contribution.reference.key !== undefined || node?.children !== undefined) {
-          return { problem: `${where}: the secret is not a JSON object, so it has no fields to read.` };
-        }
-      }
-    }
-    if (contribution.reference.key === undefined) {
-      const value = isPlainObject(parsed) && wantsObject ? parsed : text;
-      collectStrings(value, supplied);
-      collectStrings(text, supplied);
-      return { value };
-    }
-    if (!isPlainObject(parsed))
-      return {
-        problem: `${where}: the secret is not a JSON object, so it has no key "${contribution.reference.key}".`,
-      };
-    collectStrings(parsed, supplied);
-    if (!(contribution.reference.key in parsed)) {
-      return {
-        problem: `${where}: the secret has no key "${contribution.reference.key}" (it has: ${Object.keys(parsed).join(', ')}).`,
-      };
-    }
-    return { value: parsed[contribution.reference.key] };
-  }
-
-  private async validateShape(node: FieldNode, input: unknown, issues: SettingsIssue[]): Promise<unknown> {
-    if (node.children === undefined) {
-      const raw = getPath(input, node.path);
-      const schema = node.schema as StandardSchemaV1;
-      let result = await validateSafely(schema, raw);
-      // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading.
-      const coerced = result.issues === undefined ? undefined : coerce(raw);
-      if (coerced !== undefined) {
-        const retry = await validateSafely(schema, coerced);
-        if (retry.issues === undefined) result = retry;
-      }
-      if (result.issues === undefined) return result.value;
-      for (const issue of result.issues) {
-        issues.push({
-          path: pathKey([...node.path, ...issuePath(issue)]),
-          source: '',
-          message: issue.message,
-        });
-      }
-      return undefined;
-    }
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of node.children) {
-      const value = await this.validateShape(child, input, issues);
-      if (value !== undefined) out[key] = value;
-    }
-    return out;
-  }
-
-  private async validateWhole(
-    schema: StandardSchemaV1,
-    input: Record<string, unknown>,
-    issues: SettingsIssue[],
-  ): Promise<unknown> {
-    let result = await validateSafely(schema, input);
-    if (result.issues !== undefined) {
-      // Retry once with the JSON reading of every string the validator complained about.
-      let changed = false;
-      for (const issue of result.issues) {
-        const path = issuePath(issue);
-        const coerced = coerce(getPath(input, path));
-        if (path.length > 0 && coerced !== undefined) {
-          setPath(input, path, coerced);
-          changed = true;
-        }
-      }
-      if (changed) result = await validateSafely(schema, input);
-    }
-    if (result.issues === undefined) return result.value;
-    for (const issue of result.issues)
-      issues.push({ path: pathKey(issuePath(issue)), source: '', message: issue.message });
-    return undefined;
+    const contributions = collectContributions(
+      this.mapping,
+      this.tree,
+      { env: this.envOptions, dotenv: this.dotenvOptions },
+      overrides,
+    );
+    const needed = neededSecrets(contributions, this.tree).map((c) => c.reference);
+    // No secret needed, no cache (and no client) made: settings from env alone work offline.
+    const reads = needed.length === 0 ? NOTHING_READ : await readSecretReferences(this.cache(), needed);
+    const resolved = resolveInput(contributions, reads, this.tree);
+    const validated = await validateSettings(this.options.schema, this.tree, resolved, this.envOptions);
+    if ('issues' in validated) throw new SettingsError(validated.issues);
+    return { value: deepFreeze(validated.value) as T, secrets: resolved.secrets };
   }
 }
 

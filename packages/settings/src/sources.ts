@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { toEnvName } from 'coffer/internal';
 import { parse } from 'dotenv';
+import type { FieldNode } from './fields.js';
 import type { Origin } from './origin.js';
-import type { FieldNode } from './schema.js';
 
 /** A named string value from the environment or a .env file, before it is matched to a field. */
 export interface RawVariable {
@@ -31,13 +32,6 @@ export interface DotenvOptions {
   /** Folder the files are relative to. @default process.cwd() */
   cwd?: string;
 }
-
-/** `apiKey` → `API_KEY`, `db_host` → `DB_HOST`. */
-export const toEnvName = (field: string): string =>
-  field
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase();
 
 /** `API_KEY` → `apiKey`, for schemas that do not list their fields. */
 const toFieldName = (segment: string): string =>

@@ -14,7 +14,7 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
-import { defineSettings, parseReference, SettingsError, secret } from '../src/index.js';
+import { defineSettings, SettingsError, secret } from '../src/index.js';
 
 const canary = () => `canary-${randomUUID()}`;
 
@@ -194,15 +194,6 @@ describe('settings', () => {
       cache: new SecretCache({ client }),
     }).load();
     expect(loaded).toEqual({ current: 'second', previous: 'first', pinned: 'first' });
-    expect(
-      parseReference('arn:aws:secretsmanager:us-east-1:123456789012:secret:a/b-AbCdEf:key:AWSPENDING:'),
-    ).toEqual({
-      secretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:a/b-AbCdEf',
-      key: 'key',
-      versionStage: 'AWSPENDING',
-    });
-    expect(parseReference('plain value')).toBeUndefined();
-    expect(() => parseReference('asm://#key')).toThrow(/names no secret/);
   });
 
   it('fetches 10 fields across 3 secrets with one BatchGetSecretValue (counted by the server)', async () => {

@@ -1,5 +1,12 @@
-import { parseReference, type SecretReference, toEnvName } from '@coffer/settings';
-import { CofferError, type SecretCache, type SecretResult } from 'coffer';
+import {
+  CofferError,
+  parseSecretReference,
+  readSecretReferences,
+  type SecretCache,
+  type SecretReference,
+  type SecretResult,
+} from 'coffer';
+import { toEnvName, toSecretReference } from 'coffer/internal';
 
 /** Where a variable's value came from, for collision reports. */
 export interface InjectedVariable {
@@ -46,9 +53,12 @@ function parseSecretArgument(argument: string): Wanted {
   const eq = argument.indexOf('=');
   const explicit = eq > 0 && NAME.test(argument.slice(0, eq)) ? argument.slice(0, eq) : undefined;
   const text = explicit === undefined ? argument : argument.slice(eq + 1);
-  const reference = parseReference(text) ?? parseReference(`asm://${text}`);
-  if (reference === undefined)
+  let reference: SecretReference;
+  try {
+    reference = toSecretReference(text);
+  } catch {
     throw new ExecError(`Invalid --secret "${argument}": use <id>, <id>#<key> or NAME=<id>[#<key>].`);
+  }
   if (explicit === undefined && reference.key !== undefined) {
     throw new ExecError(
       `--secret "${argument}" picks one key: give it a variable name, e.g. PASSWORD=${text}.`,
@@ -56,8 +66,6 @@ function parseSecretArgument(argument: string): Wanted {
   }
   return { reference, name: explicit, source: `secret ${text}` };
 }
-
-const refKey = (r: SecretReference) => `${r.secretId}\n${r.versionStage ?? ''}\n${r.versionId ?? ''}`;
 
 const asText = (value: unknown): string =>
   typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -75,55 +83,25 @@ export async function prepareEnvironment(
     if (value === undefined) continue;
     let reference: SecretReference | undefined;
     try {
-      reference = parseReference(value);
+      reference = parseSecretReference(value);
     } catch (error) {
       throw new ExecError(`Environment variable ${name}: ${(error as Error).message}`);
     }
     if (reference !== undefined) wanted.push({ reference, name, source: `reference in $${name}` });
   }
 
-  const fetched = new Map<string, SecretResult<string>>();
-  const current = [
-    ...new Set(
-      wanted
-        .filter((w) => !w.reference.versionId && !w.reference.versionStage)
-        .map((w) => w.reference.secretId),
-    ),
-  ];
+  const reads = await readSecretReferences(
+    cache,
+    wanted.map((w) => w.reference),
+  );
   const failures: string[] = [];
-  const record = (reference: SecretReference, result: SecretResult<string> | CofferError) => {
-    if (result instanceof CofferError) failures.push(`${reference.secretId}: ${result.message}`);
-    else fetched.set(refKey(reference), result);
-  };
-  await Promise.all([
-    cache.getMany(current).then(
-      (results) => {
-        for (const [i, result] of results.entries()) record({ secretId: current[i] as string }, result);
-      },
-      (error: unknown) => {
-        const batch = error as {
-          errors?: Map<string, CofferError>;
-          results?: Map<string, SecretResult<string>>;
-        };
-        if (batch.errors === undefined || batch.results === undefined) throw error;
-        for (const [id, result] of batch.results) record({ secretId: id }, result);
-        for (const [id, failure] of batch.errors) record({ secretId: id }, failure);
-      },
-    ),
-    ...wanted
-      .filter((w) => w.reference.versionId || w.reference.versionStage)
-      .map(async ({ reference }) => {
-        try {
-          const version = reference.versionId
-            ? { versionId: reference.versionId }
-            : { versionStage: reference.versionStage as string };
-          record(reference, await cache.get(reference.secretId, version));
-        } catch (error) {
-          if (!(error instanceof CofferError)) throw error;
-          record(reference, error);
-        }
-      }),
-  ]);
+  const fetched = new Map<Wanted, SecretResult<string>>();
+  for (const want of wanted) {
+    const result = reads.get(want.reference) as SecretResult<string> | CofferError;
+    if (!(result instanceof CofferError)) fetched.set(want, result);
+    else if (!failures.some((f) => f.startsWith(`${want.reference.secretId}: `)))
+      failures.push(`${want.reference.secretId}: ${result.message}`);
+  }
   if (failures.length > 0)
     throw new ExecError(
       `Could not read ${failures.length === 1 ? 'a secret' : 'secrets'}:\n  ${failures.join('\n  ')}`,
@@ -139,7 +117,7 @@ export async function prepareEnvironment(
     injected.set(name, { name, value, source });
   };
   for (const want of wanted) {
-    const result = fetched.get(refKey(want.reference)) as SecretResult<string>;
+    const result = fetched.get(want) as SecretResult<string>;
     secrets.add(result.arn).add(result.name);
     const text = result.value.reveal();
     let parsed: unknown;

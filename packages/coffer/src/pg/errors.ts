@@ -18,10 +18,3 @@ export class DatabaseAuthenticationError extends CofferError {
     this.sqlState = options.sqlState;
   }
 }
-
-/** SQLSTATE class 28: the server refused who we are or the password we gave. */
-export function authFailureCode(error: unknown): string | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const code = (error as { code?: unknown }).code;
-  return code === '28P01' || code === '28000' ? code : undefined;
-}

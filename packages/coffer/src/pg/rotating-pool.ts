@@ -3,12 +3,14 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import type { SecretCacheEvents } from '../cache/events.js';
 import type { SecretCache } from '../cache/secret-cache.js';
-import type { SecretResult } from '../client/decode.js';
-import { checkSecretId } from '../client/get-secret.js';
+import { postgresAuthFailure } from '../database/postgres-auth.js';
 import { ClosedError, CofferError, SecretNotFoundError } from '../errors.js';
 import { type CofferLogger, silentLogger } from '../logger.js';
+import type { SecretResult } from '../read/decode.js';
+import { checkSecretId } from '../read/options.js';
+import { PENDING } from '../stages.js';
 import { credentialsOf, type DatabaseCredentials } from './credentials.js';
-import { authFailureCode, DatabaseAuthenticationError } from './errors.js';
+import { DatabaseAuthenticationError } from './errors.js';
 
 export interface RotatingPoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString'> {
   /** The database secret (name or ARN), in AWS's layout: `{ engine, host, port, username, password, dbname }`. */
@@ -68,7 +70,6 @@ type ConnectCallback = (
   done: (release?: unknown) => void,
 ) => void;
 
-const PENDING = 'AWSPENDING';
 /** Versions remembered so that a stale read of AWSCURRENT cannot take the pool back to one. */
 const MAX_SEEN = 64;
 const NOOP = () => {};
@@ -134,7 +135,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
 
   /** The database user new connections log in as; undefined before the first connection. */
   get user(): string | undefined {
-    return this.#current?.credentials.user;
+    return this.#current?.credentials.username;
   }
 
   get totalCount(): number {
@@ -295,7 +296,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
     try {
       return await this.#connectTo(first);
     } catch (error) {
-      if (authFailureCode(error) === undefined) throw error;
+      if (postgresAuthFailure(error) === undefined) throw error;
       failure = error;
     }
     // 1. AWSCURRENT may have moved since the cache last read it (or the pool last heard of it).
@@ -305,7 +306,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
       try {
         return await this.#connectTo(second);
       } catch (error) {
-        if (authFailureCode(error) === undefined) throw error;
+        if (postgresAuthFailure(error) === undefined) throw error;
         failure = error;
       }
     }
@@ -316,22 +317,22 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
       try {
         return await this.#connectTo(third);
       } catch (error) {
-        if (authFailureCode(error) === undefined) throw error;
+        if (postgresAuthFailure(error) === undefined) throw error;
         failure = error;
       }
     }
-    const sqlState = authFailureCode(failure);
+    const sqlState = postgresAuthFailure(failure);
     this.#logger.warn?.(
       {
         secretId: this.#secretId,
         versionId: third.credentials.versionId,
-        user: third.credentials.user,
+        user: third.credentials.username,
         sqlState,
       },
       `coffer/pg: the database refused the credentials of secret ${this.#secretId} (SQLSTATE ${sqlState}), also after refreshing AWSCURRENT and trying AWSPENDING`,
     );
     throw new DatabaseAuthenticationError(
-      `The database refused user "${third.credentials.user}" from secret "${this.#secretId}" (version ${third.credentials.versionId}, SQLSTATE ${sqlState}), also after re-reading AWSCURRENT and trying AWSPENDING: check that the secret matches the database.`,
+      `The database refused user "${third.credentials.username}" from secret "${this.#secretId}" (version ${third.credentials.versionId}, SQLSTATE ${sqlState}), also after re-reading AWSCURRENT and trying AWSPENDING: check that the secret matches the database.`,
       { secretId: this.#secretId, cause: failure, sqlState },
     );
   }
@@ -450,7 +451,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
     const event = {
       previousVersionId: previous?.credentials.versionId,
       versionId: credentials.versionId,
-      user: credentials.user,
+      user: credentials.username,
       reason,
     };
     if (previous !== undefined) {
@@ -468,7 +469,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
     const config = this.#config;
     const host = config.host ?? credentials.host;
     const port = config.port ?? credentials.port;
-    const database = config.database ?? credentials.database;
+    const database = config.database ?? credentials.dbname;
     const generation: Generation = {
       credentials,
       pool: new pg.Pool({
@@ -476,7 +477,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
         ...(host !== undefined && { host }),
         ...(port !== undefined && { port }),
         ...(database !== undefined && { database }),
-        user: credentials.user,
+        user: credentials.username,
         // Asked for each new connection: the password is in no config object.
         password: () => this.#passwordFor(generation),
       }),
@@ -520,7 +521,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
       return own.password.reveal();
     }
     if (this.#ending === undefined) this.#adopt(credentials, 'observed', false);
-    return (credentials.user === own.user ? credentials.password : own.password).reveal();
+    return (credentials.username === own.username ? credentials.password : own.password).reveal();
   }
 
   #onRotated(event: SecretCacheEvents['rotated']): void {

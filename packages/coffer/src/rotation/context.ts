@@ -1,18 +1,18 @@
-import {
-  GetRandomPasswordCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { mapSdkError } from '../client/map-error.js';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretNotFoundError } from '../errors.js';
-import type { CofferLogger } from '../logger.js';
-import { Secret } from '../secret.js';
+import { type CofferLogger, silentLogger } from '../logger.js';
+import {
+  type ApiCallObserver,
+  type ApiOptions,
+  getSecretValue,
+  putSecretValue,
+  randomPassword,
+} from '../sdk/secrets-manager.js';
+import { Secret } from '../secret/secret.js';
+import { type AwsStage, CURRENT, PENDING, PREVIOUS } from '../stages.js';
 import { RotationError } from './errors.js';
 
-export const CURRENT = 'AWSCURRENT';
-export const PENDING = 'AWSPENDING';
-export const PREVIOUS = 'AWSPREVIOUS';
+export { CURRENT, PENDING, PREVIOUS };
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 export const STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
@@ -38,41 +38,65 @@ export interface PasswordOptions {
 /** AWS's rotation templates exclude these, as they break connection strings and shells. */
 export const DEFAULT_EXCLUDED_CHARACTERS = '/@"\'\\';
 
+export interface RotationContextOptions {
+  /** The secret being rotated, as the event named it. */
+  secretId: string;
+  /** The event's ClientRequestToken: the version id of the pending secret. */
+  token: string;
+  step: RotationStep;
+  client: SecretsManagerClient;
+  /** @default silent */
+  logger?: CofferLogger | undefined;
+  /** The event's RotationToken, passed back on PutSecretValue. */
+  rotationToken?: string | undefined;
+  /** Ends every call to Secrets Manager the step makes (e.g. before the Lambda's own timeout). */
+  signal?: AbortSignal | undefined;
+  /** Called after every call to Secrets Manager, for metrics. */
+  observe?: ApiCallObserver | undefined;
+}
+
 /** What each step of a rotator gets: the secret, the pending version's token, and safe ways to read and write. */
 export class RotationContext {
-  constructor(
-    readonly secretId: string,
-    /** The ClientRequestToken: the version id of the pending secret. */
-    readonly token: string,
-    readonly step: RotationStep,
-    readonly client: SecretsManagerClient,
-    readonly logger: CofferLogger,
-    private readonly rotationToken: string | undefined,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
+  readonly secretId: string;
+  /** The ClientRequestToken: the version id of the pending secret. */
+  readonly token: string;
+  readonly step: RotationStep;
+  readonly client: SecretsManagerClient;
+  readonly logger: CofferLogger;
+  /** Aborts the step's calls to Secrets Manager; rotators pass it on to their own waits where they can. */
+  readonly signal: AbortSignal | undefined;
+  readonly #rotationToken: string | undefined;
+  readonly #api: ApiOptions;
 
-  private send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    return call().catch((error: unknown) => {
-      throw mapSdkError(error, this.secretId, operation);
-    });
+  constructor(options: RotationContextOptions) {
+    this.secretId = options.secretId;
+    this.token = options.token;
+    this.step = options.step;
+    this.client = options.client;
+    this.logger = options.logger ?? silentLogger;
+    this.signal = options.signal;
+    this.#rotationToken = options.rotationToken;
+    this.#api = { signal: options.signal, observe: options.observe };
   }
 
-  /** A version's value by stage (the pending one by its token); undefined when it has none yet. */
-  async read(stage: typeof CURRENT | typeof PENDING | typeof PREVIOUS): Promise<Secret<string> | undefined> {
+  /**
+   * A version's value by stage (the pending one by its token); undefined when it has none yet. `secretId`
+   * reads another secret (e.g. the master secret of alternating users) instead of the one being rotated.
+   */
+  async read(stage: AwsStage, options: { secretId?: string } = {}): Promise<Secret<string> | undefined> {
+    const secretId = options.secretId ?? this.secretId;
     try {
-      const response = await this.send('GetSecretValue', () =>
-        this.client.send(
-          new GetSecretValueCommand({
-            SecretId: this.secretId,
-            VersionStage: stage,
-            ...(stage === PENDING && { VersionId: this.token }),
-          }),
-          this.signal === undefined ? {} : { abortSignal: this.signal },
-        ),
+      const raw = await getSecretValue(
+        this.client,
+        secretId,
+        {
+          versionStage: stage,
+          ...(stage === PENDING && secretId === this.secretId && { versionId: this.token }),
+        },
+        this.#api,
       );
-      if (response.SecretString !== undefined) return new Secret(response.SecretString);
-      if (response.SecretBinary !== undefined)
-        return new Secret(new TextDecoder().decode(response.SecretBinary));
+      if (raw.string !== undefined) return new Secret(raw.string);
+      if (raw.binary !== undefined) return new Secret(new TextDecoder().decode(raw.binary));
       return undefined;
     } catch (error) {
       if (error instanceof SecretNotFoundError) return undefined;
@@ -82,9 +106,10 @@ export class RotationContext {
 
   /** A version's value parsed as a JSON object (database credentials and the like). */
   async readJson<T extends Record<string, unknown> = Record<string, unknown>>(
-    stage: typeof CURRENT | typeof PENDING | typeof PREVIOUS,
+    stage: AwsStage,
+    options: { secretId?: string } = {},
   ): Promise<Secret<T> | undefined> {
-    const text = await this.read(stage);
+    const text = await this.read(stage, options);
     if (text === undefined) return undefined;
     try {
       const parsed: unknown = JSON.parse(text.reveal());
@@ -92,47 +117,45 @@ export class RotationContext {
         throw new Error('not an object');
       return new Secret(parsed as T);
     } catch {
-      throw new RotationError(`The ${stage} version of secret ${this.secretId} is not a JSON object.`, {
-        secretId: this.secretId,
-        step: this.step,
-      });
+      throw new RotationError(
+        `The ${stage} version of secret ${options.secretId ?? this.secretId} is not a JSON object.`,
+        { secretId: this.secretId, step: this.step },
+      );
     }
   }
 
   /** Stores the pending value under the token, labelled AWSPENDING; repeating it with the same value is a no-op. */
   async writePending(value: string | Record<string, unknown>): Promise<void> {
-    await this.send('PutSecretValue', () =>
-      this.client.send(
-        new PutSecretValueCommand({
-          SecretId: this.secretId,
-          ClientRequestToken: this.token,
-          SecretString: typeof value === 'string' ? value : JSON.stringify(value),
-          VersionStages: [PENDING],
-          ...(this.rotationToken !== undefined && { RotationToken: this.rotationToken }),
-        }),
-        this.signal === undefined ? {} : { abortSignal: this.signal },
-      ),
+    await putSecretValue(
+      this.client,
+      {
+        secretId: this.secretId,
+        clientRequestToken: this.token,
+        secretString: typeof value === 'string' ? value : JSON.stringify(value),
+        versionStages: [PENDING],
+        rotationToken: this.#rotationToken,
+      },
+      this.#api,
     );
   }
 
   /** A new password from Secrets Manager's GetRandomPassword. */
   async randomPassword(options: PasswordOptions = {}): Promise<Secret<string>> {
-    const response = await this.send('GetRandomPassword', () =>
-      this.client.send(
-        new GetRandomPasswordCommand({
-          PasswordLength: options.length ?? 32,
-          ExcludeCharacters: options.excludeCharacters ?? DEFAULT_EXCLUDED_CHARACTERS,
-          ...(options.excludePunctuation !== undefined && { ExcludePunctuation: options.excludePunctuation }),
-        }),
-        this.signal === undefined ? {} : { abortSignal: this.signal },
-      ),
+    const password = await randomPassword(
+      this.client,
+      {
+        length: options.length ?? 32,
+        excludeCharacters: options.excludeCharacters ?? DEFAULT_EXCLUDED_CHARACTERS,
+        excludePunctuation: options.excludePunctuation,
+      },
+      this.#api,
     );
-    if (response.RandomPassword === undefined) {
+    if (password === undefined) {
       throw new RotationError('GetRandomPassword returned no password.', {
         secretId: this.secretId,
         step: this.step,
       });
     }
-    return new Secret(response.RandomPassword);
+    return new Secret(password);
   }
 }

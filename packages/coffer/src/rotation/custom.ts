@@ -1,4 +1,4 @@
-import type { Secret } from '../secret.js';
+import type { Secret } from '../secret/secret.js';
 import type { RotationContext } from './context.js';
 import { RotationError } from './errors.js';
 import type { Rotator } from './handler.js';

@@ -1,12 +1,7 @@
-import {
-  DescribeSecretCommand,
-  type DescribeSecretCommandOutput,
-  SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
-} from '@aws-sdk/client-secrets-manager';
-import { mapSdkError } from '../client/map-error.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CofferError } from '../errors.js';
 import type { CofferLogger } from '../logger.js';
+import { describeSecret, moveVersionStage, versionWithStage } from '../sdk/secrets-manager.js';
 import {
   CURRENT,
   PENDING,
@@ -64,6 +59,11 @@ function checkEvent(event: unknown): asserts event is RotationEvent {
   }
 }
 
+/** The part of Lambda's context object the handler uses. */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis?(): number;
+}
+
 const isStep = (step: string): step is RotationStep => (STEPS as readonly string[]).includes(step);
 
 /**
@@ -78,7 +78,7 @@ const isStep = (step: string): step is RotationStep => (STEPS as readonly string
  */
 export function createRotationHandler(
   options: RotationHandlerOptions,
-): (event: RotationEvent) => Promise<void> {
+): (event: RotationEvent, context?: LambdaContextLike) => Promise<void> {
   const { rotator } = options;
   for (const step of ['createSecret', 'setSecret', 'testSecret'] as const) {
     if (typeof rotator?.[step] !== 'function')
@@ -87,8 +87,9 @@ export function createRotationHandler(
   const logger = options.logger ?? jsonLogger;
   let client = options.client;
 
-  return async (event: RotationEvent): Promise<void> => {
+  return async (event: RotationEvent, context?: LambdaContextLike): Promise<void> => {
     checkEvent(event);
+    const signal = deadlineOf(context);
     const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
     if (!isStep(step)) {
       throw new RotationError(`Unknown rotation step "${step}": expected one of ${STEPS.join(', ')}.`, {
@@ -100,7 +101,7 @@ export function createRotationHandler(
     const fields = { secretId, token, step };
     const started = Date.now();
     try {
-      const metadata = await describe(client, secretId);
+      const metadata = await describeSecret(client, secretId, { signal });
       // The guard every AWS rotation template runs first.
       if (metadata.RotationEnabled === false) {
         throw new RotationError(`Secret ${secretId} is not enabled for rotation.`, { secretId, step });
@@ -126,10 +127,18 @@ export function createRotationHandler(
           },
         );
       }
-      const ctx = new RotationContext(secretId, token, step, client, logger, event.RotationToken, undefined);
+      const ctx = new RotationContext({
+        secretId,
+        token,
+        step,
+        client,
+        logger,
+        rotationToken: event.RotationToken,
+        signal,
+      });
       if (step === 'finishSecret') {
         await rotator.finishSecret?.(ctx);
-        await moveCurrent(client, secretId, token, stages);
+        await moveCurrent(client, secretId, token, stages, signal);
       } else {
         await rotator[step](ctx);
       }
@@ -158,36 +167,32 @@ const messageOf = (error: unknown): string =>
       ? `${error.name} (message withheld)`
       : 'error';
 
-async function describe(
-  client: SecretsManagerClient,
-  secretId: string,
-): Promise<DescribeSecretCommandOutput> {
-  try {
-    return await client.send(new DescribeSecretCommand({ SecretId: secretId }));
-  } catch (error) {
-    throw mapSdkError(error, secretId, 'DescribeSecret');
-  }
-}
-
 /** finishSecret: AWSCURRENT moves to the token's version; the old one becomes AWSPREVIOUS. */
 async function moveCurrent(
   client: SecretsManagerClient,
   secretId: string,
   token: string,
   stages: Record<string, string[]>,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  const current = Object.entries(stages).find(([, labels]) => labels.includes(CURRENT))?.[0];
+  const current = versionWithStage(stages, CURRENT);
   if (current === token) return;
-  try {
-    await client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretId,
-        VersionStage: CURRENT,
-        MoveToVersionId: token,
-        ...(current !== undefined && { RemoveFromVersionId: current }),
-      }),
-    );
-  } catch (error) {
-    throw mapSdkError(error, secretId, 'UpdateSecretVersionStage');
-  }
+  await moveVersionStage(
+    client,
+    { secretId, stage: CURRENT, toVersionId: token, fromVersionId: current },
+    { signal },
+  );
+}
+
+/**
+ * Calls to Secrets Manager end this long before Lambda's own timeout, so that the failure is logged and
+ * Secrets Manager retries the step, instead of the runtime killing the function mid-call.
+ */
+const LAMBDA_DEADLINE_MARGIN_MS = 1000;
+
+/** A signal that aborts just before the invocation's deadline, when Lambda's context tells it. */
+function deadlineOf(context: LambdaContextLike | undefined): AbortSignal | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
+  return AbortSignal.timeout(Math.max(1, remaining - LAMBDA_DEADLINE_MARGIN_MS));
 }

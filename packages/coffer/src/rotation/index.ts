@@ -9,10 +9,17 @@ export {
   PENDING,
   PREVIOUS,
   RotationContext,
+  type RotationContextOptions,
   type RotationEvent,
   type RotationStep,
   STEPS,
 } from './context.js';
 export { type CustomRotatorSteps, custom } from './custom.js';
 export { RotationError } from './errors.js';
-export { createRotationHandler, jsonLogger, type RotationHandlerOptions, type Rotator } from './handler.js';
+export {
+  createRotationHandler,
+  jsonLogger,
+  type LambdaContextLike,
+  type RotationHandlerOptions,
+  type Rotator,
+} from './handler.js';

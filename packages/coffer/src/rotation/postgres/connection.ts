@@ -1,8 +1,13 @@
 import type { ConnectionOptions } from 'node:tls';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { mapSdkError } from '../../client/map-error.js';
-import { Secret } from '../../secret.js';
+import { postgresAuthFailure } from '../../database/postgres-auth.js';
+import {
+  DATABASE_SECRET_LAYOUT,
+  isInvalidDatabaseSecret,
+  parseDatabaseSecret,
+} from '../../database/secret.js';
+import type { Secret } from '../../secret/secret.js';
+import { type AwsStage, CURRENT } from '../../stages.js';
 import type { PasswordOptions, RotationContext } from '../context.js';
 import { RotationError } from '../errors.js';
 
@@ -70,39 +75,29 @@ export function parseCredential(
   label: string,
   defaults: { host?: string; port?: number; dbname?: string } = {},
 ): Credential {
-  const missing: string[] = [];
-  const text = (key: string, fallback?: string): string => {
-    const field = value[key];
-    if (typeof field === 'string' && field !== '') return field;
-    if (fallback !== undefined && field === undefined) return fallback;
-    missing.push(key);
-    return '';
-  };
-  const host = text('host', defaults.host);
-  const username = text('username');
-  const password = text('password');
-  const dbname = text('dbname', defaults.dbname ?? 'postgres');
-  const rawPort = value.port ?? defaults.port ?? 5432;
-  const port = typeof rawPort === 'string' && /^\d+$/.test(rawPort) ? Number(rawPort) : rawPort;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) missing.push('port');
-  if (missing.length > 0) {
+  const parsed = parseDatabaseSecret(value);
+  const missing = isInvalidDatabaseSecret(parsed) ? [...parsed.invalid] : [];
+  const host = isInvalidDatabaseSecret(parsed) ? undefined : (parsed.host ?? defaults.host);
+  if (!isInvalidDatabaseSecret(parsed)) {
+    if (host === undefined) missing.push('host');
+    if (parsed.password.reveal() === '') missing.push('password');
+  }
+  if (isInvalidDatabaseSecret(parsed) || host === undefined || missing.length > 0) {
     throw fail(
       ctx,
-      `${label} is not a PostgreSQL credential: ${missing.map((key) => `"${key}"`).join(', ')} missing or invalid (expected AWS's layout: engine, host, port, username, password, dbname).`,
+      `${label} is not a PostgreSQL credential: ${missing.map((key) => `"${key}"`).join(', ')} missing or invalid (expected AWS's layout: ${DATABASE_SECRET_LAYOUT}).`,
     );
   }
   return {
     host,
-    port: port as number,
-    dbname,
-    username,
-    password: new Secret(password),
-    ssl: sslOf(value.ssl),
-    fields: new Secret(value),
+    port: parsed.port ?? defaults.port ?? 5432,
+    dbname: parsed.dbname ?? defaults.dbname ?? 'postgres',
+    username: parsed.username,
+    password: parsed.password,
+    ssl: sslOf(parsed.ssl),
+    fields: parsed.fields,
   };
 }
-
-type Stage = 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS';
 
 /** The credential in a version of the rotated secret; undefined only for a missing AWSPREVIOUS. */
 export async function credentialOf(
@@ -113,7 +108,7 @@ export async function credentialOf(
   ctx: RotationContext,
   stage: 'AWSCURRENT' | 'AWSPENDING',
 ): Promise<Credential>;
-export async function credentialOf(ctx: RotationContext, stage: Stage): Promise<Credential | undefined> {
+export async function credentialOf(ctx: RotationContext, stage: AwsStage): Promise<Credential | undefined> {
   const json = await ctx.readJson(stage);
   if (json === undefined) {
     if (stage === 'AWSPREVIOUS') return undefined;
@@ -136,27 +131,14 @@ export async function masterOf(ctx: RotationContext, current: Credential): Promi
       `Secret ${ctx.secretId} has no "masterarn": alternatingUsers needs the ARN of a secret holding a user that can create roles.`,
     );
   }
-  let text: string | undefined;
-  try {
-    const response = await ctx.client.send(
-      new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSCURRENT' }),
+  const parsed = await ctx.readJson(CURRENT, { secretId: arn });
+  if (parsed === undefined) {
+    throw fail(
+      ctx,
+      `The master secret ${arn} has no AWSCURRENT value: check the "masterarn" of ${ctx.secretId}.`,
     );
-    text =
-      response.SecretString ??
-      (response.SecretBinary === undefined ? undefined : new TextDecoder().decode(response.SecretBinary));
-  } catch (error) {
-    throw mapSdkError(error, arn, 'GetSecretValue');
   }
-  let parsed: unknown;
-  try {
-    parsed = text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw fail(ctx, `The master secret ${arn} is not a JSON object.`);
-  }
-  const master = parseCredential(ctx, parsed as Record<string, unknown>, `The master secret ${arn}`, {
+  const master = parseCredential(ctx, parsed.reveal(), `The master secret ${arn}`, {
     host: current.host,
     port: current.port,
   });
@@ -175,9 +157,6 @@ export async function masterOf(ctx: RotationContext, current: Credential): Promi
 /** `user "u" at host:port/db`, for messages. */
 export const describeLogin = (username: string, at: { host: string; port: number; dbname: string }): string =>
   `user ${JSON.stringify(username)} at ${at.host}:${at.port}/${at.dbname}`;
-
-/** SQLSTATEs for a refused login: wrong password, unknown role, or a role that may not log in. */
-const REFUSED = new Set(['28P01', '28000']);
 
 export interface LoginTarget {
   host: string;
@@ -215,8 +194,7 @@ export async function login(
     return client;
   } catch (error) {
     await client.end().catch(() => {});
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && REFUSED.has(code)) return undefined;
+    if (postgresAuthFailure(error) !== undefined) return undefined;
     throw fail(
       ctx,
       `Could not connect to PostgreSQL as ${describeLogin(username, target)}: ${reasonOf(error)}`,

@@ -56,7 +56,7 @@ function isUnavailable(error: SdkErrorLike): boolean {
  * Turns an AWS SDK error into a CofferError with a message that says what to do. The SDK error is kept as
  * `cause`. Messages quote AWS's own text, which names secrets and actions but never values.
  */
-export function mapSdkError(error: unknown, secretId: string | undefined, operation: string): CofferError {
+export function toCofferError(error: unknown, secretId: string | undefined, operation: string): CofferError {
   if (error instanceof CofferError) return error;
   const e = (error ?? {}) as SdkErrorLike;
   const name = e.name ?? 'Error';

@@ -1,19 +1,10 @@
 import { InvalidSecretFormatError } from '../errors.js';
-import { redact, Secret } from '../secret.js';
-import { issuePath, type StandardSchemaV1 } from '../standard-schema.js';
+import type { RawSecret } from '../sdk/secrets-manager.js';
+import { redact } from '../secret/redact.js';
+import { Secret } from '../secret/secret.js';
+import { issuePath, type StandardSchemaV1, validateStandard } from '../standard-schema.js';
 
 export type SecretFormat = 'string' | 'bytes' | 'json';
-
-/** What Secrets Manager returned for one version, before it is shaped for a caller. */
-export interface RawSecret {
-  readonly arn: string;
-  readonly name: string;
-  readonly versionId: string;
-  readonly versionStages: readonly string[];
-  readonly createdDate: Date | undefined;
-  readonly string: string | undefined;
-  readonly binary: Uint8Array | undefined;
-}
 
 /** A secret value with its metadata; deeply immutable. */
 export interface SecretResult<V> {
@@ -55,23 +46,9 @@ function parseJson(text: string, secretId: string): unknown {
   }
 }
 
-async function validate<S extends StandardSchemaV1>(
-  schema: S,
-  value: unknown,
-  secretId: string,
-): Promise<StandardSchemaV1.InferOutput<S>> {
-  let result: StandardSchemaV1.Result<unknown>;
-  try {
-    result = await schema['~standard'].validate(value);
-  } catch (error) {
-    // A validator that throws (a transform calling JSON.parse, say) may quote the value, even a truncated part
-    // of it that no scrubbing would find: only the error's class is kept.
-    throw new InvalidSecretFormatError(
-      `Secret "${secretId}" could not be validated: its schema threw ${error instanceof Error ? error.name : 'an error'} (message withheld, as it may quote the value).`,
-      { secretId },
-    );
-  }
-  if (result.issues === undefined) return result.value as StandardSchemaV1.InferOutput<S>;
+async function validate(schema: StandardSchemaV1, value: unknown, secretId: string): Promise<unknown> {
+  const result = await validateStandard(schema, value);
+  if (result.issues === undefined) return result.value;
   const paths = result.issues.map(issuePath);
   const details = result.issues
     .map((issue) => `${issuePath(issue)}: ${redact(issue.message, [value])}`)

@@ -1,4 +1,4 @@
-/** A pointer from a setting to a value in Secrets Manager. */
+/** A pointer to a value in Secrets Manager: a secret, optionally one version of it and one key of its JSON. */
 export interface SecretReference {
   /** Name or ARN, as passed to GetSecretValue. */
   readonly secretId: string;
@@ -19,8 +19,14 @@ const SECRET_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-
  * - ECS's form `arn:...:secret:<name>:<json-key>:<version-stage>:<version-id>`, so task definitions carry over
  *
  * Throws a TypeError for text that starts like a reference but is malformed.
+ *
+ * @example
+ * ```ts
+ * parseSecretReference('asm://prod/db#password'); // { secretId: 'prod/db', key: 'password' }
+ * parseSecretReference('8080'); // undefined
+ * ```
  */
-export function parseReference(text: string): SecretReference | undefined {
+export function parseSecretReference(text: string): SecretReference | undefined {
   if (text.startsWith(ASM)) return parseAsm(text);
   const arn = SECRET_ARN.exec(text);
   if (!arn) return undefined;
@@ -37,6 +43,16 @@ export function parseReference(text: string): SecretReference | undefined {
     ...(versionStage !== '' && { versionStage }),
     ...(versionId !== '' && { versionId }),
   };
+}
+
+/**
+ * A reference where a secret is expected anyway (a `secrets` mapping, `coffer exec -s`): the forms above, or
+ * a bare `<name>[#key]` such as `prod/db#password`. Throws a TypeError when it is none of them.
+ */
+export function toSecretReference(text: string): SecretReference {
+  const parsed = parseSecretReference(text) ?? parseSecretReference(`${ASM}${text}`);
+  if (parsed === undefined) throw new TypeError(`Invalid secret reference "${text}".`);
+  return parsed;
 }
 
 function parseAsm(text: string): SecretReference {
@@ -66,9 +82,17 @@ function withKey(reference: SecretReference, key: string, text: string): SecretR
   return { ...reference, key: decodeURIComponent(key) };
 }
 
-/** `prod/db#password` as used in the `secrets` mapping: a secret id with an optional key. */
-export function parseMapping(text: string): SecretReference {
-  const parsed = parseReference(text) ?? parseReference(`${ASM}${text}`);
-  if (parsed === undefined) throw new TypeError(`Invalid secret mapping "${text}".`);
-  return parsed;
+/** `secret prod/db#password (AWSPREVIOUS)`, for messages: names, never values. */
+export function describeSecretReference(reference: SecretReference): string {
+  const version =
+    reference.versionId !== undefined
+      ? ` version ${reference.versionId}`
+      : reference.versionStage !== undefined
+        ? ` (${reference.versionStage})`
+        : '';
+  return `secret ${reference.secretId}${reference.key === undefined ? '' : `#${reference.key}`}${version}`;
 }
+
+/** References that read the same secret version (whatever key they pick) share this key. */
+export const versionKey = (reference: SecretReference): string =>
+  `${reference.secretId}\n${reference.versionStage ?? ''}\n${reference.versionId ?? ''}`;

@@ -1,8 +1,7 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { StandardSchemaV1 } from '../standard-schema.js';
-import { getSecretValue } from './api.js';
-import { decode, type SecretFormat, type SecretResult } from './decode.js';
-import { defaultClient } from './default-client.js';
+import { isStandardSchema, type StandardSchemaV1 } from '../standard-schema.js';
+import type { SecretFormat } from './decode.js';
+
+// The options every read takes (getSecret, SecretCache), and their checks.
 
 /** Which version to read: AWSCURRENT unless a stage or a version id is given. */
 export interface VersionSelector {
@@ -33,12 +32,6 @@ export type ValueOf<F extends SecretFormat, S> = S extends StandardSchemaV1
       ? Record<string, unknown>
       : string;
 
-export interface GetSecretOptions<F extends SecretFormat, S extends StandardSchemaV1 | undefined>
-  extends ReadOptions<F, S> {
-  /** @default a client created on first use from the SDK's default configuration */
-  client?: SecretsManagerClient;
-}
-
 export function checkSecretId(secretId: unknown): asserts secretId is string {
   if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > 2048) {
     throw new TypeError(
@@ -52,7 +45,7 @@ export function checkReadOptions(options: ReadOptions<SecretFormat, StandardSche
   if (as !== undefined && as !== 'string' && as !== 'bytes' && as !== 'json') {
     throw new TypeError(`as must be 'string', 'bytes' or 'json', got ${JSON.stringify(as)}.`);
   }
-  if (schema !== undefined && (typeof schema !== 'object' || schema === null || !('~standard' in schema))) {
+  if (schema !== undefined && !isStandardSchema(schema)) {
     throw new TypeError('schema must be a Standard Schema (zod 4, valibot, arktype, ...).');
   }
   if (schema !== undefined && as !== undefined && as !== 'json') {
@@ -76,24 +69,3 @@ export function checkReadOptions(options: ReadOptions<SecretFormat, StandardSche
 
 export const formatOf = (options: { as?: SecretFormat | undefined; schema?: unknown }): SecretFormat =>
   options.as ?? (options.schema === undefined ? 'string' : 'json');
-
-/**
- * Reads one secret straight from Secrets Manager (no cache: use SecretCache on hot paths).
- *
- * @example
- * ```ts
- * const { value } = await getSecret('prod/db', { as: 'json', client });
- * const { password } = value.fields();
- * ```
- */
-export async function getSecret<
-  F extends SecretFormat = 'string',
-  S extends StandardSchemaV1 | undefined = undefined,
->(secretId: string, options: GetSecretOptions<F, S> = {}): Promise<SecretResult<ValueOf<F, S>>> {
-  checkSecretId(secretId);
-  checkReadOptions(options);
-  const raw = await getSecretValue(options.client ?? defaultClient(), secretId, options, {
-    signal: options.signal,
-  });
-  return decode(raw, secretId, formatOf(options), options.schema) as Promise<SecretResult<ValueOf<F, S>>>;
-}

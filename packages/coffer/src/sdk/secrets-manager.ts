@@ -1,13 +1,33 @@
 import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  GetRandomPasswordCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   type SecretsManagerClient,
   type SecretValueEntry,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type CofferError, SecretsManagerUnavailableError } from '../errors.js';
-import type { RawSecret } from './decode.js';
-import { mapSdkError } from './map-error.js';
+import { CURRENT } from '../stages.js';
+import { toCofferError } from './to-coffer-error.js';
+
+/**
+ * Every call Coffer makes to Secrets Manager goes through this module, so that timeouts, error mapping and
+ * `apiCall` observation behave the same for the cache, getSecret and rotation.
+ */
+
+/** What Secrets Manager returned for one version, before it is shaped for a caller. */
+export interface RawSecret {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  readonly string: string | undefined;
+  readonly binary: Uint8Array | undefined;
+}
 
 /** Called after every API call, so caches and metrics can count calls by operation. */
 export type ApiCallObserver = (event: {
@@ -27,7 +47,7 @@ const sendOptions = (options: ApiOptions): { abortSignal?: AbortSignal } =>
 
 function toRaw(entry: SecretValueEntry | undefined, secretId: string): RawSecret {
   if (!entry?.ARN || !entry.Name || !entry.VersionId) {
-    throw mapSdkError(
+    throw toCofferError(
       new Error('Secrets Manager returned an incomplete response'),
       secretId,
       'GetSecretValue',
@@ -44,6 +64,7 @@ function toRaw(entry: SecretValueEntry | undefined, secretId: string): RawSecret
   });
 }
 
+/** Sends one call: maps its failure to a CofferError, reports it to `observe`, and honours the signal. */
 async function timed<T>(
   operation: string,
   secretId: string | undefined,
@@ -66,7 +87,7 @@ async function timed<T>(
         { secretId, cause: error },
       );
     }
-    throw mapSdkError(error, secretId, operation);
+    throw toCofferError(error, secretId, operation);
   } finally {
     options.observe?.({
       operation,
@@ -96,21 +117,98 @@ export function getSecretValue(
   });
 }
 
+/** A secret's metadata (no secret value is transferred). */
+export function describeSecret(
+  client: SecretsManagerClient,
+  secretId: string,
+  options: ApiOptions = {},
+): Promise<DescribeSecretCommandOutput> {
+  return timed('DescribeSecret', secretId, options, () =>
+    client.send(new DescribeSecretCommand({ SecretId: secretId }), sendOptions(options)),
+  );
+}
+
+/** The version that holds `stage` in a DescribeSecret answer's VersionIdsToStages. */
+export function versionWithStage(
+  versionIdsToStages: Record<string, string[]> | undefined,
+  stage: string,
+): string | undefined {
+  for (const [versionId, stages] of Object.entries(versionIdsToStages ?? {})) {
+    if (stages.includes(stage)) return versionId;
+  }
+  return undefined;
+}
+
 /** The version that holds AWSCURRENT now, from DescribeSecret (no secret value is transferred). */
-export function currentVersionId(
+export async function currentVersionId(
   client: SecretsManagerClient,
   secretId: string,
   options: ApiOptions = {},
 ): Promise<string | undefined> {
-  return timed('DescribeSecret', secretId, options, async () => {
-    const response = await client.send(
-      new DescribeSecretCommand({ SecretId: secretId }),
+  return versionWithStage((await describeSecret(client, secretId, options)).VersionIdsToStages, CURRENT);
+}
+
+/** Stores a new version; repeating it with the same token and value is a no-op on Secrets Manager's side. */
+export function putSecretValue(
+  client: SecretsManagerClient,
+  input: {
+    secretId: string;
+    clientRequestToken: string;
+    secretString: string;
+    versionStages: string[];
+    rotationToken?: string | undefined;
+  },
+  options: ApiOptions = {},
+): Promise<void> {
+  return timed('PutSecretValue', input.secretId, options, async () => {
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: input.secretId,
+        ClientRequestToken: input.clientRequestToken,
+        SecretString: input.secretString,
+        VersionStages: input.versionStages,
+        ...(input.rotationToken !== undefined && { RotationToken: input.rotationToken }),
+      }),
       sendOptions(options),
     );
-    for (const [versionId, stages] of Object.entries(response.VersionIdsToStages ?? {})) {
-      if (stages.includes('AWSCURRENT')) return versionId;
-    }
-    return undefined;
+  });
+}
+
+/** Moves a staging label to a version (and off another). */
+export function moveVersionStage(
+  client: SecretsManagerClient,
+  input: { secretId: string; stage: string; toVersionId: string; fromVersionId?: string | undefined },
+  options: ApiOptions = {},
+): Promise<void> {
+  return timed('UpdateSecretVersionStage', input.secretId, options, async () => {
+    await client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: input.secretId,
+        VersionStage: input.stage,
+        MoveToVersionId: input.toVersionId,
+        ...(input.fromVersionId !== undefined && { RemoveFromVersionId: input.fromVersionId }),
+      }),
+      sendOptions(options),
+    );
+  });
+}
+
+/** A random password from GetRandomPassword; undefined if Secrets Manager sent none. */
+export function randomPassword(
+  client: SecretsManagerClient,
+  input: { length: number; excludeCharacters: string; excludePunctuation?: boolean | undefined },
+  options: ApiOptions = {},
+): Promise<string | undefined> {
+  return timed('GetRandomPassword', undefined, options, async () => {
+    const response = await client.send(
+      new GetRandomPasswordCommand({
+        PasswordLength: input.length,
+        ExcludeCharacters: input.excludeCharacters,
+        ...(input.excludePunctuation !== undefined && { ExcludePunctuation: input.excludePunctuation }),
+      }),
+      sendOptions(options),
+    );
+    return response.RandomPassword;
   });
 }
 
@@ -135,7 +233,7 @@ export function batchGetSecretValues(
     for (const error of response.Errors ?? []) {
       if (error.SecretId === undefined) continue;
       const sdkLike = Object.assign(new Error(error.Message ?? ''), { name: error.ErrorCode ?? 'Error' });
-      results.set(error.SecretId, mapSdkError(sdkLike, error.SecretId, 'BatchGetSecretValue'));
+      results.set(error.SecretId, toCofferError(sdkLike, error.SecretId, 'BatchGetSecretValue'));
     }
     for (const id of secretIds) {
       if (results.has(id)) continue;
@@ -149,7 +247,7 @@ export function batchGetSecretValues(
         id,
         entry
           ? toRaw(entry, id)
-          : mapSdkError(
+          : toCofferError(
               Object.assign(new Error('missing from the batch response'), {
                 name: 'ResourceNotFoundException',
               }),

@@ -1,0 +1,120 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type CofferLogger, silentLogger } from '../logger.js';
+
+export interface SecretCacheOptions {
+  /** The SDK client to call. @default one created on first use from the SDK's default configuration */
+  client?: SecretsManagerClient;
+  /** How long a value is fresh, in ms. @default 900_000 (15 minutes) */
+  ttl?: number;
+  /** Each entry's TTL is shortened by up to this fraction at random, so entries don't expire in lockstep. @default 0.1 */
+  jitter?: number;
+  /**
+   * Fraction of the TTL after which a read (or, for watched secrets, a timer) refreshes the value in the
+   * background while callers keep getting the cached one. @default 0.8
+   */
+  refreshAhead?: number;
+  /** How long past expiry the last good value is served while Secrets Manager fails, in ms. @default 3_600_000 */
+  maxStale?: number;
+  /** Exponential backoff with full jitter between failed refreshes of one secret. @default { initialMs: 1000, maxMs: 60000 } */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Check with DescribeSecret whether AWSCURRENT moved and fetch the value only when it did. Same number of
+   * calls, but no secret value crosses the network unless it changed. @default false
+   */
+  versionAware?: boolean;
+  /**
+   * Gives up on a call to Secrets Manager after this many ms (the SDK has no timeout of its own), so a server
+   * that accepts connections but never answers cannot hang reads. @default 10_000
+   */
+  requestTimeout?: number;
+  /** Most entries kept; the least recently used goes first. @default 1024 */
+  maxEntries?: number;
+  /** Where warnings (failed refreshes, stale serves) go; works with pino or console. @default silent */
+  logger?: CofferLogger;
+}
+
+/** Every SecretCache default in one place; each option's TSDoc above says the same. */
+export const SECRET_CACHE_DEFAULTS = Object.freeze({
+  /** 15 minutes. */
+  ttl: 15 * 60_000,
+  jitter: 0.1,
+  refreshAhead: 0.8,
+  /** 1 hour. */
+  maxStale: 60 * 60_000,
+  backoff: Object.freeze({ initialMs: 1000, maxMs: 60_000 }),
+  versionAware: false,
+  /** 10 seconds. */
+  requestTimeout: 10_000,
+  maxEntries: 1024,
+});
+
+/** The options with every default applied and every value checked. */
+export interface CachePolicy {
+  readonly client: SecretsManagerClient | undefined;
+  readonly ttl: number;
+  readonly jitter: number;
+  readonly refreshAhead: number;
+  readonly maxStale: number;
+  readonly backoffInitial: number;
+  readonly backoffMax: number;
+  readonly versionAware: boolean;
+  readonly requestTimeout: number;
+  readonly maxEntries: number;
+  readonly logger: CofferLogger;
+}
+
+/** setTimeout's limit: a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkPositive(
+  name: string,
+  value: number | undefined,
+  { allowZero = false, max = Number.POSITIVE_INFINITY } = {},
+): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < 0 ||
+    (!allowZero && value === 0) ||
+    value > max
+  ) {
+    throw new TypeError(
+      `${name} must be a number ${allowZero ? '>= 0' : '> 0'}${max < Number.POSITIVE_INFINITY ? ` and <= ${max}` : ''}, got ${String(value)}.`,
+    );
+  }
+}
+
+export function cachePolicy(options: SecretCacheOptions): CachePolicy {
+  checkPositive('ttl', options.ttl, { max: MAX_TIMER_MS });
+  checkPositive('requestTimeout', options.requestTimeout, { max: MAX_TIMER_MS });
+  checkPositive('jitter', options.jitter, { allowZero: true, max: 0.5 });
+  checkPositive('refreshAhead', options.refreshAhead, { max: 1 });
+  checkPositive('maxStale', options.maxStale, { allowZero: true });
+  checkPositive('backoff.initialMs', options.backoff?.initialMs);
+  checkPositive('backoff.maxMs', options.backoff?.maxMs, { max: MAX_TIMER_MS });
+  checkPositive('maxEntries', options.maxEntries);
+  const defaults = SECRET_CACHE_DEFAULTS;
+  return {
+    client: options.client,
+    ttl: options.ttl ?? defaults.ttl,
+    jitter: options.jitter ?? defaults.jitter,
+    refreshAhead: options.refreshAhead ?? defaults.refreshAhead,
+    maxStale: options.maxStale ?? defaults.maxStale,
+    backoffInitial: options.backoff?.initialMs ?? defaults.backoff.initialMs,
+    backoffMax: options.backoff?.maxMs ?? defaults.backoff.maxMs,
+    versionAware: options.versionAware ?? defaults.versionAware,
+    requestTimeout: options.requestTimeout ?? defaults.requestTimeout,
+    maxEntries: Math.floor(options.maxEntries ?? defaults.maxEntries),
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+/**
+ * The wait before retry number `failures + 1`. Equal jitter: between half and all of the exponential ceiling,
+ * so retries stay spaced out yet many processes don't retry in step.
+ */
+export function backoffDelay(policy: CachePolicy, failures: number): number {
+  const ceiling = Math.min(policy.backoffMax, policy.backoffInitial * 2 ** (failures - 1));
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}

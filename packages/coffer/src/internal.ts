@@ -1,0 +1,19 @@
+/**
+ * coffer/internal: what Coffer's own packages (@coffer/settings, @coffer/cli, @coffer/local) share. Not a
+ * public API: it may change in any release without notice. Applications import `coffer` and its documented
+ * subpaths instead.
+ */
+
+export { abortable } from './abortable.js';
+export { toEnvName } from './env-name.js';
+export { deepFreeze } from './freeze.js';
+export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
+export { redact } from './secret/redact.js';
+export { isSecret, MASK } from './secret/secret.js';
+export { CURRENT, PENDING, PREVIOUS } from './stages.js';
+export {
+  isStandardSchema,
+  issuePath,
+  issuePathKeys,
+  validateStandard,
+} from './standard-schema.js';
