@@ -184,7 +184,7 @@ async function rotateInProcess(sm, subject) {
   const token = randomUUID();
   const started = performance.now();
   await subject.rotator.createSecret(
-    new RotationContext(subject.arn, token, 'createSecret', sm, {}, undefined, undefined),
+    new RotationContext({ secretId: subject.arn, token, step: 'createSecret', client: sm }),
   );
   for (const step of STEPS)
     await subject.handler({ SecretId: subject.arn, ClientRequestToken: token, Step: step });

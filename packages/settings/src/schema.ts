@@ -16,8 +16,6 @@ export type InferSettings<S> = S extends StandardSchemaV1
     ? { readonly [K in keyof S]: InferSettings<S[K]> }
     : never;
 
-const SECRET_FIELD = Symbol('coffer.secretField');
-
 /**
  * Marks a field as secret: its value comes out as a `Secret<T>`, masked in every log, error and JSON.
  * Works with any Standard Schema (zod, valibot, arktype) as a field of a settings Shape.
@@ -44,8 +42,5 @@ export function secret<S extends StandardSchemaV1>(
       },
     },
   };
-  Object.defineProperty(wrapped, SECRET_FIELD, { value: true });
   return wrapped;
 }
-
-export const isSecretField = (schema: StandardSchemaV1): boolean => SECRET_FIELD in schema;

@@ -44,7 +44,7 @@ export interface Credential {
   readonly fields: Secret<Readonly<Record<string, unknown>>>;
 }
 
-export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5_000;
+const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5_000;
 export const DEFAULT_TEST_QUERY = 'SELECT 1';
 /** PostgreSQL truncates longer identifiers (NAMEDATALEN - 1 bytes). */
 export const MAX_IDENTIFIER_BYTES = 63;
@@ -69,7 +69,7 @@ function sslOf(value: unknown): PostgresSsl | undefined {
 }
 
 /** Reads and checks a credential from a JSON object; `label` names it in errors (never a value). */
-export function parseCredential(
+function parseCredential(
   ctx: RotationContext,
   value: Readonly<Record<string, unknown>>,
   label: string,
@@ -220,7 +220,7 @@ export async function canLogin(
 export const close = (client: pg.Client): Promise<void> => client.end().catch(() => {});
 
 /** A PostgreSQL or network error's text, with its SQLSTATE; these never contain a password. */
-export function reasonOf(error: unknown): string {
+function reasonOf(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${error.message} (${code})` : error.message;
