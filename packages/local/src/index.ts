@@ -15,7 +15,7 @@ export {
 export type { AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
-export type { WireRequest, WireResponse } from './protocol/handler.js';
+export type { WireRequest, WireResponse } from './protocol/wire.js';
 export type { RotationRules } from './rotation/schedule.js';
 export {
   ROTATION_USER,
