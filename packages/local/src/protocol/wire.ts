@@ -14,3 +14,8 @@ export interface WireResponse {
   headers: Record<string, string>;
   body: string;
 }
+
+/** What a transport hands each request to: the request handler, or anything answering as it does. */
+export interface WireHandler {
+  handle(request: WireRequest): Promise<WireResponse>;
+}
