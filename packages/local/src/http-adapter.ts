@@ -8,7 +8,7 @@ import { requestTooLarge } from './protocol/errors.js';
 import type { WireHandler, WireResponse } from './protocol/wire.js';
 
 /** Larger than any valid request (a 64 KiB value is ~88 KiB in base64); bigger bodies are refused unread. */
-export const MAX_BODY_BYTES = 512 * 1024;
+const MAX_BODY_BYTES = 512 * 1024;
 
 export interface HttpListener {
   /** e.g. `http://127.0.0.1:4584`. */
