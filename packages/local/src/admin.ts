@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
-import { DEFAULT_ACCOUNT_ID, defaultDataDir, loadMasterKey } from './server.js';
+import { defaultDataDir, loadMasterKey } from './data-dir.js';
+import { DEFAULT_ACCOUNT_ID } from './defaults.js';
 import { Store } from './store/store.js';
 
 export interface LocalAdminOptions {
@@ -20,9 +21,6 @@ export interface RunningServer {
 }
 
 const RUNNING_FILE = 'server.json';
-
-/** Where the audit log of a data dir is. */
-export const auditLogPath = (dataDir: string = defaultDataDir()): string => join(dataDir, 'audit.log');
 
 export function writeRunningServer(dataDir: string, running: RunningServer): void {
   writeFileSync(join(dataDir, RUNNING_FILE), `${JSON.stringify(running)}\n`, { mode: 0o600 });

@@ -4,7 +4,6 @@
  */
 
 export {
-  auditLogPath,
   clearRunningServer,
   findRunningServer,
   LocalAdmin,
@@ -15,7 +14,9 @@ export {
 export type { AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
-export type { WireRequest, WireResponse } from './protocol/handler.js';
+export { auditLogPath, defaultDataDir, MASTER_KEY_ENV } from './data-dir.js';
+export { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
+export type { WireRequest, WireResponse } from './protocol/wire.js';
 export type { RotationRules } from './rotation/schedule.js';
 export {
   ROTATION_USER,
@@ -24,13 +25,7 @@ export {
   SERVICE_PRINCIPAL,
 } from './rotation/service.js';
 export {
-  DEFAULT_ACCOUNT_ID,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_REGION,
-  defaultDataDir,
   type LocalSecretsManager,
   type LocalSecretsManagerOptions,
-  MASTER_KEY_ENV,
   startLocalSecretsManager,
 } from './server.js';

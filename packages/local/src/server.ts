@@ -1,26 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import envPaths from 'env-paths';
+/**
+ * startLocalSecretsManager: builds the parts (store, credentials, audit log, rotation, request
+ * handler), puts them on a socket, runs the purge and rotation timers, and closes it all in order.
+ */
 import { AuditLog } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
-import { requestTooLarge } from './protocol/errors.js';
-import { RequestHandler, type WireRequest, type WireResponse } from './protocol/handler.js';
+import { auditLogPath, defaultDataDir, loadMasterKey, makePrivateDataDir } from './data-dir.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
+import { type HttpListener, listenHttp } from './http-adapter.js';
+import type { WireRequest, WireResponse } from './protocol/wire.js';
+import { RequestHandler } from './request-handler.js';
 import { type RotationOutcome, RotationService } from './rotation/service.js';
-import { KEY_BYTES } from './store/crypto.js';
 import { Store } from './store/store.js';
 
-export const DEFAULT_PORT = 4584;
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_REGION = 'us-east-1';
-export const DEFAULT_ACCOUNT_ID = '123456789012';
-/** Larger than any valid request (a 64 KiB value is ~88 KiB in base64); bigger bodies are refused unread. */
-export const MAX_BODY_BYTES = 512 * 1024;
 const PURGE_INTERVAL_MS = 60_000;
 const ROTATION_CHECK_INTERVAL_MS = 60_000;
-export const MASTER_KEY_ENV = 'COFFER_MASTER_KEY';
 
 export interface LocalSecretsManagerOptions {
   /** TCP port; 0 picks a free one. @default 4584 */
@@ -90,38 +83,6 @@ export interface LocalSecretsManager extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The default data directory: `$XDG_DATA_HOME/coffer`, `~/Library/Application Support/coffer`, ... */
-export const defaultDataDir = (): string => envPaths('coffer', { suffix: '' }).data;
-
-function decodeKey(value: Buffer | string, origin: string): Buffer {
-  const key = typeof value === 'string' ? Buffer.from(value.trim(), 'base64') : value;
-  if (key.length !== KEY_BYTES) {
-    throw new TypeError(
-      `${origin} must be ${KEY_BYTES} bytes (base64 of 32 random bytes, e.g. \`openssl rand -base64 32\`).`,
-    );
-  }
-  return key;
-}
-
-/** The master key: explicit option, then COFFER_MASTER_KEY, then `master.key` in the data dir (created if absent). */
-export function loadMasterKey(dataDir: string | undefined, explicit?: Buffer | string): Buffer {
-  if (explicit !== undefined) return decodeKey(explicit, 'masterKey');
-  const fromEnv = process.env[MASTER_KEY_ENV];
-  if (fromEnv) return decodeKey(fromEnv, MASTER_KEY_ENV);
-  if (dataDir === undefined) return randomBytes(KEY_BYTES);
-  const file = join(dataDir, 'master.key');
-  if (existsSync(file)) return decodeKey(readFileSync(file, 'utf8'), file);
-  // A fresh key could never open an existing database, and would leave a misleading master.key behind.
-  if (existsSync(join(dataDir, 'secrets.db'))) {
-    throw new Error(
-      `${dataDir} holds a database but no master.key: restore the master.key file that created it, or pass its key as masterKey or ${MASTER_KEY_ENV}.`,
-    );
-  }
-  const key = randomBytes(KEY_BYTES);
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return key;
-}
-
 function validate(options: LocalSecretsManagerOptions): void {
   if (options.inMemory && options.dataDir !== undefined) {
     throw new TypeError('Pass either dataDir or inMemory: true, not both.');
@@ -160,10 +121,7 @@ export async function startLocalSecretsManager(
 ): Promise<LocalSecretsManager> {
   validate(options);
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? defaultDataDir());
-  if (dataDir !== undefined) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    chmodSync(dataDir, 0o700);
-  }
+  if (dataDir !== undefined) makePrivateDataDir(dataDir);
   const region = options.region ?? DEFAULT_REGION;
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const store = new Store({
@@ -173,7 +131,7 @@ export async function startLocalSecretsManager(
   const registry = new CredentialRegistry(store, accountId);
   const firstStart = registry.list().length === 0;
   const admin = registry.admin();
-  const audit = new AuditLog(dataDir === undefined ? {} : { file: join(dataDir, 'audit.log') });
+  const audit = new AuditLog(dataDir === undefined ? {} : { file: auditLogPath(dataDir) });
   const onInternalError =
     options.onInternalError ?? ((error: unknown) => console.error('coffer local: internal error', error));
   const clock = options.now ?? Date.now;
@@ -206,22 +164,16 @@ export async function startLocalSecretsManager(
     onInternalError,
   });
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    serveHttp(handler, req, res);
-  });
-  server.keepAliveTimeout = 65_000;
+  let http: HttpListener;
   try {
-    await listen(server, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+    http = await listenHttp(handler, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
   } catch (error) {
     // A refused start must not keep the database and the audit log open.
     await audit.close();
     store.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
-  const endpoint = `http://${host}:${address.port}`;
+  const { endpoint } = http;
   rotation.endpoint = endpoint;
 
   const purge = setInterval(() => {
@@ -243,10 +195,7 @@ export async function startLocalSecretsManager(
       clearInterval(purge);
       clearInterval(schedules);
       await rotation.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await audit.close();
       store.close();
     })();
@@ -255,7 +204,7 @@ export async function startLocalSecretsManager(
 
   return {
     endpoint,
-    port: address.port,
+    port: http.port,
     region,
     accountId,
     credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
@@ -275,130 +224,4 @@ export async function startLocalSecretsManager(
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(
-              `Port ${port} on ${host} is already in use: stop the other server or choose another port (0 picks a free one).`,
-              { cause: error },
-            )
-          : error,
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function send(res: ServerResponse, response: WireResponse, close = false): void {
-  // writeHead takes a flat [name, value, ...] list as is: no copy of the response's headers object.
-  const head: (string | number)[] = ['content-length', Buffer.byteLength(response.body)];
-  for (const name in response.headers) head.push(name, response.headers[name] as string);
-  if (close) head.push('connection', 'close');
-  res.writeHead(response.status, head);
-  res.end(response.body);
-}
-
-/**
- * Answers finished during one event-loop turn, written together once the turn's I/O callbacks are
- * done. Writing each at once costs the client a wake-up per answer (a loopback write wakes the
- * reader, which goes back to sleep before the next answer); written back to back, one wake-up
- * serves the whole batch. That was a third of the server's CPU per request at 50 connections.
- */
-let outboxResponses: ServerResponse[] = [];
-let outboxBodies: WireResponse[] = [];
-
-function flushOutbox(): void {
-  const responses = outboxResponses;
-  const bodies = outboxBodies;
-  outboxResponses = [];
-  outboxBodies = [];
-  for (let i = 0; i < responses.length; i++) {
-    const res = responses[i] as ServerResponse;
-    try {
-      send(res, bodies[i] as WireResponse);
-    } catch {
-      // One answer that cannot be written must not hold back the others.
-      res.destroy();
-    }
-  }
-}
-
-function sendSoon(res: ServerResponse, response: WireResponse): void {
-  if (outboxResponses.length === 0) setImmediate(flushOutbox);
-  outboxResponses.push(res);
-  outboxBodies.push(response);
-}
-
-/**
- * A null-prototype copy of the request headers: a name like `constructor` or `toString` that was not
- * sent must read as undefined, not as Object.prototype's member. Repeated headers are joined with ','.
- */
-function copyHeaders(source: IncomingMessage['headers']): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = Object.create(null);
-  for (const name in source) {
-    // Node builds `source` as an ordinary object, so only own properties are headers.
-    if (!Object.hasOwn(source, name)) continue;
-    const value = source[name];
-    headers[name] = typeof value === 'string' || value === undefined ? value : value.join(',');
-  }
-  return headers;
-}
-
-/** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
-function serveHttp(handler: RequestHandler, req: IncomingMessage, res: ServerResponse): void {
-  const tooLarge = () => {
-    const wire = requestTooLarge(`Request body exceeds ${MAX_BODY_BYTES} bytes.`).toWire();
-    const headers = { 'content-type': 'application/x-amz-json-1.1', ...wire.headers };
-    send(res, { status: wire.status, headers, body: wire.body }, true);
-    req.destroy();
-  };
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) {
-    tooLarge();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let aborted = false;
-  req.on('data', (chunk: Buffer) => {
-    if (aborted) return;
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      aborted = true;
-      tooLarge();
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('error', () => {
-    aborted = true;
-  });
-  req.on('end', () => {
-    if (aborted) return;
-    handler
-      .handle({
-        method: req.method ?? 'GET',
-        path: req.url ?? '/',
-        headers: copyHeaders(req.headers),
-        body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-        sourceIp: req.socket.remoteAddress ?? 'unknown',
-      })
-      .then(
-        (response) => sendSoon(res, response),
-        () =>
-          sendSoon(res, {
-            status: 500,
-            headers: { 'content-type': 'application/x-amz-json-1.1' },
-            body: '{"__type":"InternalServiceError","Message":"Internal error"}',
-          }),
-      );
-  });
 }

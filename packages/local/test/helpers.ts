@@ -16,9 +16,12 @@ export async function startTestServer(
   });
 }
 
-/** An SDK client signed with the server's admin credential (or the one given). No retries: tests see the first answer. */
+/**
+ * An SDK client signed with the server's admin credential (or the one given). No retries: tests see the
+ * first answer. `server` may also be one running in another process, described by the same fields.
+ */
 export function clientFor(
-  server: LocalSecretsManager,
+  server: Pick<LocalSecretsManager, 'endpoint' | 'region' | 'credentials'>,
   credentials: { accessKeyId: string; secretAccessKey: string } = server.credentials,
   config: SecretsManagerClientConfig = {},
 ): SecretsManagerClient {

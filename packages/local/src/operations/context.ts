@@ -4,7 +4,6 @@ import {
   AwsError,
   accessDenied,
   decryptionFailure,
-  limitExceeded,
   markedForDeletion,
   secretNotFound,
   validation,
@@ -29,14 +28,6 @@ export interface OperationContext {
 }
 
 export type Operation = (input: Input, ctx: OperationContext) => Record<string, unknown>;
-
-export const CURRENT = 'AWSCURRENT';
-export const PREVIOUS = 'AWSPREVIOUS';
-export const PENDING = 'AWSPENDING';
-
-/** AWS keeps at most this many versions; unlabeled ones older than a day are pruned to stay under it. */
-export const MAX_VERSIONS = 100;
-const PRUNE_MIN_AGE_MS = 86_400_000;
 
 export const SECRET_ID: StringRule & { required: true } = { required: true, min: 1, max: 2048 };
 export const VERSION_ID: StringRule = { min: 32, max: 64 };
@@ -133,71 +124,6 @@ export function resolveSecret(
   ctx.secretArn = record.arn;
   if (record.deletedAt !== undefined && !options.allowDeleted) throw markedForDeletion();
   return record;
-}
-
-/**
- * Attaches staging labels to a version, taking each from whichever version held it. Moving
- * AWSCURRENT hands AWSPREVIOUS to the version that had AWSCURRENT, as AWS does.
- */
-export function moveStages(store: Store, arn: string, versionId: string, stages: readonly string[]): void {
-  for (const stage of stages) {
-    const holder = store.stageHolder(arn, stage);
-    if (holder === versionId) continue;
-    if (stage === CURRENT && holder !== undefined) store.setStage(arn, PREVIOUS, holder);
-    store.setStage(arn, stage, versionId);
-  }
-}
-
-/**
- * Makes room for a new version as AWS does: unlabeled versions older than a day are pruned; if none
- * can go, the secret is at its version quota. Returns the version when it already exists.
- */
-export function makeRoom(
-  store: Store,
-  arn: string,
-  versionId: string,
-  now: number,
-): { createdAt: number } | undefined {
-  const versions = store.versions(arn);
-  const existing = versions.find((v) => v.versionId === versionId);
-  if (!existing && versions.length >= MAX_VERSIONS) {
-    const prunable = versions
-      .filter((v) => v.stages.length === 0 && now - v.createdAt >= PRUNE_MIN_AGE_MS)
-      .sort((a, b) => a.createdAt - b.createdAt);
-    const excess = versions.length + 1 - MAX_VERSIONS;
-    if (prunable.length < excess) {
-      throw limitExceeded(
-        `You have exceeded the maximum number of versions (${MAX_VERSIONS}) for this secret. Secrets Manager removes unlabeled versions only once they are 24 hours old; write new versions less often.`,
-      );
-    }
-    for (const v of prunable.slice(0, excess)) store.deleteVersion(arn, v.versionId);
-  }
-  return existing;
-}
-
-/**
- * Adds a version with a value and labels, then prunes deprecated versions as AWS does: unlabeled
- * versions older than a day go first; if none can go, the secret is at its version quota.
- */
-export function addVersion(
-  ctx: OperationContext,
-  secret: SecretRecord,
-  versionId: string,
-  value: SecretValue,
-  stages: readonly string[],
-): void {
-  const { store } = ctx;
-  const existing = makeRoom(store, secret.arn, versionId, ctx.now);
-  store.writeVersion(secret.arn, versionId, value, existing?.createdAt ?? ctx.now);
-  // The first version of a secret always becomes AWSCURRENT.
-  const hasCurrent = store.stageHolder(secret.arn, CURRENT) !== undefined;
-  moveStages(
-    store,
-    secret.arn,
-    versionId,
-    hasCurrent || stages.includes(CURRENT) ? stages : [...stages, CURRENT],
-  );
-  store.updateSecret(secret.arn, { lastChangedAt: ctx.now });
 }
 
 /** Reads SecretString / SecretBinary from a request; both at once is refused. */

@@ -6,8 +6,9 @@ import {
   rotationState,
   scheduleOf,
 } from '../rotation/schedule.js';
-import { ALL_STEPS, preparePending } from '../rotation/service.js';
-import { CURRENT, type Operation, PENDING, resolveSecret, SECRET_ID, TOKEN } from './context.js';
+import { ALL_STEPS } from '../rotation/service.js';
+import { CURRENT, preparePending, unfinishedPending } from '../store/staging.js';
+import { type Operation, resolveSecret, SECRET_ID, TOKEN } from './context.js';
 
 /** AWS's model constraints on RotationRules' members. */
 function readRules(input: Parameters<Operation>[0]): RotationRules | undefined {
@@ -60,8 +61,7 @@ export const rotateSecret: Operation = (input, ctx) => {
   if (rotation.isRunning(secret.arn)) {
     throw invalidRequest('A previous rotation isn’t complete. That rotation will be reattempted.');
   }
-  const pendingHolder = store.stageHolder(secret.arn, PENDING);
-  const reattempt = pendingHolder !== undefined && pendingHolder !== store.stageHolder(secret.arn, CURRENT);
+  const reattempt = unfinishedPending(store, secret.arn) !== undefined;
   // A new rotation needs a new version: a token naming an existing one is refused, as for PutSecretValue.
   if (immediately && !reattempt && store.versionExists(secret.arn, token)) {
     throw resourceExists(
@@ -88,8 +88,7 @@ export const rotateSecret: Operation = (input, ctx) => {
 
     let versionId: string;
     if (immediately) {
-      const fresh = store.findByArn(secret.arn) ?? secret;
-      versionId = preparePending(store, fresh, token, ctx.now);
+      versionId = preparePending(store, secret.arn, token, ctx.now);
       rotation.start(secret.arn, functionArn, versionId, ALL_STEPS);
     } else {
       // AWS tests the configuration with the testSecret step alone, on the current version.
@@ -114,8 +113,8 @@ export const cancelRotateSecret: Operation = (input, ctx) => {
   delete state.NextRotationDate;
   delete state.lastFailedAt;
   store.updateSecret(secret.arn, { rotation: state as unknown as Record<string, unknown> });
-  const pending = store.stageHolder(secret.arn, PENDING);
+  const pending = unfinishedPending(store, secret.arn);
   const out: Record<string, unknown> = { ARN: secret.arn, Name: secret.name };
-  if (pending !== undefined && pending !== store.stageHolder(secret.arn, CURRENT)) out.VersionId = pending;
+  if (pending !== undefined) out.VersionId = pending;
   return out;
 };

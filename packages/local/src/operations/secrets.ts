@@ -6,12 +6,11 @@ import {
   resourceExists,
   secretNotFound,
 } from '../protocol/errors.js';
+import { addVersion, CURRENT } from '../store/staging.js';
 import type { SecretRecord, SecretValue } from '../store/store.js';
 import {
-  addVersion,
   arnPrefix,
   authorize,
-  CURRENT,
   checkNameChars,
   decrypt,
   describe,
@@ -92,7 +91,7 @@ export const createSecret: Operation = (input, ctx) => {
     });
     const created = ctx.store.findByArn(arn);
     if (created && value !== undefined && versionId !== undefined) {
-      addVersion(ctx, created, versionId, value, [CURRENT]);
+      addVersion(ctx.store, created.arn, versionId, value, [CURRENT], ctx.now);
     }
     return versionId === undefined
       ? { ARN: arn, Name: name }
@@ -118,7 +117,7 @@ export function writeVersion(
     }
     // An empty version (rotation's AWSPENDING placeholder) takes its first value.
   }
-  addVersion(ctx, secret, token, value, stages);
+  addVersion(store, secretArn, token, value, stages, ctx.now);
   return store.versionStages(secretArn).get(token) ?? [];
 }
 

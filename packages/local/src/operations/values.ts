@@ -1,8 +1,8 @@
 import { AwsError, invalidParameter, invalidRequest, resourceNotFound } from '../protocol/errors.js';
+import { CURRENT } from '../store/staging.js';
 import type { SecretRecord } from '../store/store.js';
 import {
   authorize,
-  CURRENT,
   decrypt,
   epochSeconds,
   type Operation,

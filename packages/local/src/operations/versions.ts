@@ -1,10 +1,8 @@
 import { invalidParameter } from '../protocol/errors.js';
+import { CURRENT, moveStages, PREVIOUS } from '../store/staging.js';
 import {
-  CURRENT,
   epochSeconds,
-  moveStages,
   type Operation,
-  PREVIOUS,
   resolveSecret,
   SECRET_ID,
   VERSION_ID,

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { ADMIN_POLICY } from '../auth/policy.js';
-import { CURRENT, makeRoom, moveStages, PENDING } from '../operations/context.js';
-import type { SecretRecord, Store } from '../store/store.js';
+import { CURRENT, clearPending, preparePending } from '../store/staging.js';
+import type { Store } from '../store/store.js';
 import type { StepRequest, StepResult } from './runner.js';
 import { nextRotationDate, type RotationState, rotationState } from './schedule.js';
 
@@ -64,23 +64,6 @@ function runnerPath(): string {
   const built = fileURLToPath(new URL('../../dist/rotation/runner.js', import.meta.url));
   if (existsSync(built)) return built;
   throw new Error(`The rotation runner is not built (looked for ${beside}): run the build first.`);
-}
-
-/**
- * Creates the AWSPENDING version a rotation works on, or finds the one a failed rotation left (AWS
- * reattempts that same version). Returns its id.
- */
-export function preparePending(store: Store, secret: SecretRecord, token: string, now: number): string {
-  const pending = store.stageHolder(secret.arn, PENDING);
-  const current = store.stageHolder(secret.arn, CURRENT);
-  if (pending !== undefined && pending !== current) return pending;
-  store.transaction(() => {
-    makeRoom(store, secret.arn, token, now);
-    // An empty version: the function's createSecret gives it its value.
-    if (!store.versionExists(secret.arn, token)) store.writeVersion(secret.arn, token, undefined, now);
-    moveStages(store, secret.arn, token, [PENDING]);
-  });
-  return token;
 }
 
 /**
@@ -330,7 +313,7 @@ export class RotationService {
     }
     const now = this.options.now();
     store.transaction(() => {
-      if (store.stageHolder(secretArn, PENDING) === versionId) store.removeStage(secretArn, PENDING);
+      clearPending(store, secretArn, versionId);
       const state = rotationState(secret.rotation);
       if (state) {
         const next: RotationState = { ...state, LastRotatedDate: now / 1000 };
@@ -424,7 +407,7 @@ export class RotationService {
       const lambdaArn = state.RotationLambdaARN;
       if (lambdaArn === undefined) continue;
       try {
-        const versionId = preparePending(store, secret, randomUUID(), now);
+        const versionId = preparePending(store, secret.arn, randomUUID(), now);
         this.start(secret.arn, lambdaArn, versionId, ALL_STEPS);
         const running = this.running.get(secret.arn);
         void running?.done.then((outcome) => {

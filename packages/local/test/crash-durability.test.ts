@@ -76,10 +76,11 @@ describe('crash durability', () => {
     child = started.child;
     const exited = new Promise<void>((resolve) => started.child.once('exit', () => resolve()));
     const { info } = started;
-    const remote = clientFor(
-      { endpoint: info.endpoint, region: info.region } as Parameters<typeof clientFor>[0],
-      { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
-    );
+    const remote = clientFor({
+      endpoint: info.endpoint,
+      region: info.region,
+      credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
+    });
 
     const names = Array.from({ length: SECRETS }, (_, i) => `durable/secret-${i}`);
     /** Acknowledged writes: the server answered 200, so the version must survive. */

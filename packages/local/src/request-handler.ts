@@ -1,27 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
-import type { CredentialRegistry } from '../auth/credentials.js';
-import { SigV4Verifier } from '../auth/sigv4.js';
-import { OPERATIONS, type OperationContext } from '../operations/index.js';
-import type { RotationService } from '../rotation/service.js';
-import type { Store } from '../store/store.js';
-import { AwsError, internalServiceError, unknownOperation } from './errors.js';
-import { Input } from './input.js';
-
-export interface WireRequest {
-  method: string;
-  path: string;
-  /** Lower-case header names. */
-  headers: Record<string, string | undefined>;
-  body: Buffer;
-  sourceIp: string;
-}
-
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { AuditEntry, AuditLog } from './audit/audit-log.js';
+import type { CredentialRegistry } from './auth/credentials.js';
+import { SigV4Verifier } from './auth/sigv4.js';
+import { OPERATIONS, type OperationContext } from './operations/index.js';
+import { AwsError, internalServiceError, unknownOperation } from './protocol/errors.js';
+import { Input } from './protocol/input.js';
+import type { WireRequest, WireResponse } from './protocol/wire.js';
+import type { RotationService } from './rotation/service.js';
+import type { Store } from './store/store.js';
 
 export interface HandlerOptions {
   store: Store;
