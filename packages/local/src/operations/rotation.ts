@@ -1,3 +1,4 @@
+import { CURRENT } from 'coffer/internal';
 import { accessDenied, invalidParameter, invalidRequest, resourceExists } from '../protocol/errors.js';
 import {
   nextRotationDate,
@@ -7,7 +8,7 @@ import {
   scheduleOf,
 } from '../rotation/schedule.js';
 import { ALL_STEPS } from '../rotation/service.js';
-import { CURRENT, preparePending, unfinishedPending } from '../store/staging.js';
+import { preparePending, unfinishedPending } from '../store/staging.js';
 import { type Operation, resolveSecret, SECRET_ID, TOKEN } from './context.js';
 
 /** AWS's model constraints on RotationRules' members. */

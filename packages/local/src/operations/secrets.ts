@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CURRENT } from 'coffer/internal';
 import {
   type AwsError,
   invalidParameter,
@@ -6,7 +7,7 @@ import {
   resourceExists,
   secretNotFound,
 } from '../protocol/errors.js';
-import { addVersion, CURRENT } from '../store/staging.js';
+import { addVersion } from '../store/staging.js';
 import type { SecretRecord, SecretValue } from '../store/store.js';
 import {
   arnPrefix,

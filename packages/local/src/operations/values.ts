@@ -1,5 +1,5 @@
+import { CURRENT } from 'coffer/internal';
 import { AwsError, invalidParameter, invalidRequest, resourceNotFound } from '../protocol/errors.js';
-import { CURRENT } from '../store/staging.js';
 import type { SecretRecord } from '../store/store.js';
 import {
   authorize,

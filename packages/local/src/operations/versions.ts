@@ -1,5 +1,6 @@
+import { CURRENT, PREVIOUS } from 'coffer/internal';
 import { invalidParameter } from '../protocol/errors.js';
-import { CURRENT, moveStages, PREVIOUS } from '../store/staging.js';
+import { moveStages } from '../store/staging.js';
 import {
   epochSeconds,
   type Operation,

@@ -3,12 +3,9 @@
  * AWSPENDING, what a new version takes, and which unlabeled versions are pruned. Operations and
  * rotation both change versions through these rules, so they live here, beside the store.
  */
+import { CURRENT, PENDING, PREVIOUS } from 'coffer/internal';
 import { limitExceeded } from '../protocol/errors.js';
 import type { SecretValue, Store } from './store.js';
-
-export const CURRENT = 'AWSCURRENT';
-export const PREVIOUS = 'AWSPREVIOUS';
-export const PENDING = 'AWSPENDING';
 
 /** AWS keeps at most this many versions; unlabeled ones older than a day are pruned to stay under it. */
 export const MAX_VERSIONS = 100;

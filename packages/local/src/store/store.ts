@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { deepFreeze } from 'coffer/internal';
 import { DecryptError, newKey, open, seal } from './crypto.js';
 
 export interface Tag {
@@ -611,14 +612,6 @@ function groupStages(rows: { stage: string; version_id: string }[], freeze = fal
   }
   if (freeze) for (const list of byVersion.values()) Object.freeze(list);
   return { holders, byVersion };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /** Cached records are shared by every caller, so none may change one in place. */
