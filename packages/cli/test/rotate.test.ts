@@ -8,8 +8,8 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { lambdaArn, writeFakeFunction } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaArn, writeFakeFunction } from '../../local/test/rotation-functions.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 

@@ -7,8 +7,19 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import {
+  canary,
+  captureLogger,
+  clientFor,
+  createSecret,
+  expectNoCanary,
+  type FaultProxy,
+  startProxy,
+  startTestServer,
+  uniqueName,
+} from '@coffer/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import {
   AccessDeniedError,
   ClosedError,
@@ -23,17 +34,6 @@ import {
   SecretsManagerUnavailableError,
   ThrottledError,
 } from '../src/index.js';
-import {
-  canary,
-  captureLogger,
-  clientFor,
-  createSecret,
-  expectNoCanary,
-  type FaultProxy,
-  startProxy,
-  startServer,
-  uniqueName,
-} from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let server: LocalSecretsManager;
@@ -68,7 +68,7 @@ async function put(secretId: string, value: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startTestServer();
   proxy = await startProxy(server.endpoint);
   admin = clientFor(server);
   viaProxy = clientFor(server, { endpoint: proxy.endpoint });

@@ -5,8 +5,17 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import {
+  canary,
+  captureLogger,
+  clientFor,
+  createSecret,
+  expectNoCanary,
+  startTestServer,
+  uniqueName,
+} from '@coffer/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import {
   ClosedError,
   InvalidSecretFormatError,
@@ -18,15 +27,6 @@ import {
   type SecretResult,
   type StandardSchemaV1,
 } from '../src/index.js';
-import {
-  canary,
-  captureLogger,
-  clientFor,
-  createSecret,
-  expectNoCanary,
-  startServer,
-  uniqueName,
-} from './helpers.js';
 
 let server: LocalSecretsManager;
 let admin: SecretsManagerClient;
@@ -57,7 +57,7 @@ async function put(secretId: string, value: string, stages?: string[]): Promise<
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startTestServer();
   admin = clientFor(server);
   client = clientFor(server);
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {

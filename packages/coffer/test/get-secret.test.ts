@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +6,12 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { canary, clientFor, startTestServer } from '@coffer/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 import {
   AccessDeniedError,
   CofferError,
@@ -25,17 +25,6 @@ import {
   type StandardSchemaV1,
   ThrottledError,
 } from '../src/index.js';
-
-const canary = () => `canary-${randomUUID()}`;
-
-function clientFor(server: LocalSecretsManager, credentials = server.credentials): SecretsManagerClient {
-  return new SecretsManagerClient({
-    endpoint: server.endpoint,
-    region: server.region,
-    credentials,
-    maxAttempts: 1,
-  });
-}
 
 /** A minimal Standard Schema, as zod/valibot expose one: `{ host: string, port: number }`. */
 const dbSchema: StandardSchemaV1<unknown, { host: string; port: number }> = {
@@ -68,7 +57,7 @@ describe('getSecret against the local server', () => {
   let server: LocalSecretsManager;
   let client: SecretsManagerClient;
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ port: 0, inMemory: true });
+    server = await startTestServer();
     client = clientFor(server);
   });
   afterAll(() => server.close());
@@ -163,9 +152,9 @@ describe('getSecret against the local server', () => {
         ],
       },
     });
-    const denied = await getSecret('get/private', { client: clientFor(server, reader) }).catch(
-      (e: unknown) => e,
-    );
+    const denied = await getSecret('get/private', {
+      client: clientFor(server, { credentials: reader }),
+    }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(AccessDeniedError);
     expect(denied).toMatchObject({ code: 'ACCESS_DENIED', action: 'secretsmanager:GetSecretValue' });
     expect((denied as AccessDeniedError).resource).toMatch(/:secret:get\/private-\w{6}$/);
@@ -179,7 +168,7 @@ describe('getSecret against the local server', () => {
   });
 
   it('reports an unreachable endpoint as SecretsManagerUnavailableError and throttling as ThrottledError', async () => {
-    const stopped = await startLocalSecretsManager({ port: 0, inMemory: true });
+    const stopped = await startTestServer();
     const offline = clientFor(stopped);
     await stopped.close();
     const unavailable = await getSecret('get/anything', { client: offline }).catch((e: unknown) => e);
@@ -203,7 +192,7 @@ describe('getSecret against the local server', () => {
   it('reports a value that does not decrypt as DecryptionError', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'coffer-decrypt-'));
     try {
-      const local = await startLocalSecretsManager({ port: 0, dataDir });
+      const local = await startTestServer({ dataDir });
       await clientFor(local).send(new CreateSecretCommand({ Name: 'get/tampered', SecretString: canary() }));
       await local.close();
       // Flip one byte of the stored ciphertext, as disk corruption or tampering would.
@@ -212,7 +201,7 @@ describe('getSecret against the local server', () => {
       row.value[row.value.length - 1] = (row.value[row.value.length - 1] ?? 0) ^ 0xff;
       db.prepare('UPDATE versions SET value = ? WHERE rowid = ?').run(row.value, row.rowid);
       db.close();
-      const restarted = await startLocalSecretsManager({ port: 0, dataDir });
+      const restarted = await startTestServer({ dataDir });
       const error = await getSecret('get/tampered', { client: clientFor(restarted) }).catch(
         (e: unknown) => e,
       );

@@ -6,9 +6,19 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import {
+  canaries,
+  canary,
+  captureLogger,
+  clientFor,
+  createSecret,
+  expectNoCanary,
+  startTestServer,
+  uniqueName,
+} from '@coffer/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import { ClosedError, SecretCache } from '../src/index.js';
 import {
   createRotatingPool,
@@ -18,16 +28,6 @@ import {
 } from '../src/pg/index.js';
 import { createRotationHandler, RotationContext, type Rotator } from '../src/rotation/index.js';
 import { alternatingUsers, scramSha256Verifier, singleUser } from '../src/rotation/postgres/index.js';
-import {
-  canaries,
-  canary,
-  captureLogger,
-  clientFor,
-  createSecret,
-  expectNoCanary,
-  startServer,
-  uniqueName,
-} from './helpers.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 let db: TestPostgres;
@@ -41,7 +41,7 @@ const caches: SecretCache[] = [];
 const pools: RotatingPool[] = [];
 
 beforeAll(async () => {
-  [db, server] = await Promise.all([startPostgres(), startServer()]);
+  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
   sm = clientFor(server);
   admin = await db.admin();
   // The alternating-users rotator's master: the superuser, in AWS's layout.

@@ -1,6 +1,14 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import {
+  canary,
+  clientFor,
+  createSecret,
+  expectNoCanary,
+  startTestServer,
+  uniqueName,
+} from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import {
   parseSecretReference,
   readSecretReferences,
@@ -8,7 +16,6 @@ import {
   SecretNotFoundError,
   type SecretResult,
 } from '../src/index.js';
-import { canary, clientFor, createSecret, expectNoCanary, startServer, uniqueName } from './helpers.js';
 
 describe('parseSecretReference', () => {
   it('reads asm:// references, secret ARNs and ECS ARN references, and refuses malformed ones', () => {
@@ -33,7 +40,7 @@ describe('readSecretReferences', () => {
   let server: LocalSecretsManager;
   let client: SecretsManagerClient;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startTestServer();
     client = clientFor(server);
   });
   afterAll(() => server.close());

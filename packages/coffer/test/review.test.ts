@@ -1,17 +1,24 @@
 import { inspect } from 'node:util';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import {
+  canary,
+  clientFor,
+  createSecret,
+  expectNoCanary,
+  startTestServer,
+  uniqueName,
+} from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import { getSecret, InvalidSecretFormatError, SecretCache, type StandardSchemaV1 } from '../src/index.js';
 import { createRotatingPool } from '../src/pg/index.js';
-import { canary, clientFor, createSecret, expectNoCanary, startServer, uniqueName } from './helpers.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 let server: LocalSecretsManager;
 let sm: SecretsManagerClient;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startTestServer();
   sm = clientFor(server);
 });
 afterAll(async () => {

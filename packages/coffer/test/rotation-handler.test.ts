@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { captureLogger, clientFor, createSecret, startProxy, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import { SecretsManagerUnavailableError } from '../src/index.js';
 import { createRotationHandler, custom, RotationError } from '../src/rotation/index.js';
-import { captureLogger, clientFor, createSecret, startProxy, startServer } from './helpers.js';
 
 describe('createRotationHandler', () => {
   let server: LocalSecretsManager;
   let sm: SecretsManagerClient;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startTestServer();
     sm = clientFor(server);
   });
   afterAll(() => server.close());

@@ -6,9 +6,10 @@ import {
   ListSecretVersionIdsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { captureLogger, clientFor, createSecret, startTestServer } from '@coffer/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import {
   createRotationHandler,
   DEFAULT_EXCLUDED_CHARACTERS,
@@ -23,7 +24,6 @@ import {
   scramSha256Verifier,
   singleUser,
 } from '../src/rotation/postgres/index.js';
-import { captureLogger, clientFor, createSecret, startServer } from './helpers.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 /**
@@ -48,7 +48,7 @@ const logger = captureLogger();
 const passwords = new Set<string>();
 
 beforeAll(async () => {
-  [db, server] = await Promise.all([startPostgres(), startServer()]);
+  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
   sm = clientFor(server);
   admin = await db.admin();
   passwords.add(db.adminPassword);

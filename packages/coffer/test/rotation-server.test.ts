@@ -8,11 +8,11 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, createSecret, startTestServer } from '@coffer/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../../local/src/index.js';
 import { scramSha256Verifier } from '../src/rotation/postgres/index.js';
-import { clientFor, createSecret, startServer } from './helpers.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 /**
@@ -65,7 +65,7 @@ export const handler = createRotationHandler({ rotator: ${rotator} });
 `,
     );
   }
-  [db, server] = await Promise.all([startPostgres(), startServer()]);
+  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
   server.registerRotationFunction(SINGLE, join(dir, 'single.mjs'));
   server.registerRotationFunction(ALTERNATING, join(dir, 'alternating.mjs'));
   sm = clientFor(server);

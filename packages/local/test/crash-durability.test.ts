@@ -10,9 +10,9 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { MASTER_KEY_ENV } from '@coffer/local';
+import { clientFor, startTestServer } from '@coffer/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MASTER_KEY_ENV } from '../src/index.js';
-import { clientFor, startTestServer } from './helpers.js';
 
 const BUILT = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const SECRETS = 6;

@@ -18,9 +18,9 @@ import {
   PutResourcePolicyCommand,
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { type AuditEntry, type LocalSecretsManager, MASTER_KEY_ENV } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditEntry, type LocalSecretsManager, MASTER_KEY_ENV } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'coffer-storage-'));
 let dirCount = 0;
@@ -238,7 +238,7 @@ describe('encrypted on-disk storage', () => {
     expect([...(bin.SecretBinary ?? [])]).toEqual([0, 1, 2, 255]);
 
     // The added credential and the resource policy survived too.
-    const readerClient = clientFor(second, reader);
+    const readerClient = clientFor(second, { credentials: reader });
     expect(
       (await readerClient.send(new GetSecretValueCommand({ SecretId: 'persist/bin' }))).SecretString,
     ).toBe(undefined);

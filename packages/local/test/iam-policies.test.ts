@@ -9,9 +9,9 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager, PolicyDocument } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager, PolicyDocument } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 import { signedCall } from './signing.js';
 
 describe('IAM-style policies', () => {
@@ -22,7 +22,7 @@ describe('IAM-style policies', () => {
 
   const userArn = (userName: string) => `arn:aws:iam::${server.accountId}:user/${userName}`;
   const clientWith = (userName: string, policy: PolicyDocument) =>
-    clientFor(server, server.addCredential({ userName, policy }));
+    clientFor(server, { credentials: server.addCredential({ userName, policy }) });
 
   beforeAll(async () => {
     server = await startTestServer();

@@ -6,9 +6,9 @@ import {
   type ListSecretsCommandInput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 describe('ListSecrets', () => {
   let server: LocalSecretsManager;

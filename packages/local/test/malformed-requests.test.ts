@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, startTestServer } from './helpers.js';
 import { type RawRequest, type RawResponse, send, signedCall, signRequest, unsignedCall } from './signing.js';
 
 const MAX_BODY = 512 * 1024;

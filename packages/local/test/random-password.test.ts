@@ -3,9 +3,9 @@ import {
   type GetRandomPasswordCommandInput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 const LOWER = /[a-z]/;
 const UPPER = /[A-Z]/;

@@ -10,10 +10,10 @@ import {
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
 import { Store } from '../src/store/store.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 // The store caches secrets, labels and decrypted values in memory; every read here follows a write
 // that must have invalidated what the previous read cached.

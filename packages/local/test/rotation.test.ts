@@ -12,10 +12,16 @@ import {
   RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { AuditEntry, LocalSecretsManager } from '@coffer/local';
+import {
+  clientFor,
+  errorOf,
+  type FakeFunctionOptions,
+  lambdaArn,
+  startTestServer,
+  writeFakeFunction,
+} from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry, LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
-import { type FakeFunctionOptions, lambdaArn, writeFakeFunction } from './rotation-functions.js';
 
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
@@ -329,7 +335,7 @@ describe('rotation', () => {
         Statement: [{ Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: '*' }],
       },
     });
-    const limited = clientFor(server, reader);
+    const limited = clientFor(server, { credentials: reader });
     for (const command of [
       new RotateSecretCommand({ SecretId: 'rotate/authz', RotationLambdaARN: fn.arn }),
       new CancelRotateSecretCommand({ SecretId: 'rotate/authz' }),

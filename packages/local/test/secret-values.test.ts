@@ -9,9 +9,9 @@ import {
   type SecretsManagerClient,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 const LIMIT = 65_536;
 
@@ -547,7 +547,7 @@ describe('secret values', () => {
           ],
         },
       });
-      const limited = clientFor(server, reader);
+      const limited = clientFor(server, { credentials: reader });
       const out = await limited.send(
         new BatchGetSecretValueCommand({ SecretIdList: ['batch/auth/allowed', 'batch/auth/denied'] }),
       );

@@ -1,7 +1,7 @@
+import type { LocalSecretsManager } from '@coffer/local';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { LocalSecretsManager } from '../src/index.js';
 
 export interface RawRequest {
   /** @default 'POST' */

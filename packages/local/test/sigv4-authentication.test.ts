@@ -3,10 +3,10 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { HttpRequest } from '@smithy/protocol-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 import { send, signRequest, unsignedCall } from './signing.js';
 
 const MISMATCH =
@@ -36,8 +36,10 @@ describe('SigV4 authentication', () => {
 
   it('refuses a wrong secret access key with InvalidSignatureException', async () => {
     const client = clientFor(server, {
-      accessKeyId: server.credentials.accessKeyId,
-      secretAccessKey: `${server.credentials.secretAccessKey}x`,
+      credentials: {
+        accessKeyId: server.credentials.accessKeyId,
+        secretAccessKey: `${server.credentials.secretAccessKey}x`,
+      },
     });
     const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
     expect(error.name).toBe('InvalidSignatureException');
@@ -47,8 +49,10 @@ describe('SigV4 authentication', () => {
 
   it('refuses an unknown access key with UnrecognizedClientException', async () => {
     const client = clientFor(server, {
-      accessKeyId: 'AKIAUNKNOWNUNKNOWN00',
-      secretAccessKey: server.credentials.secretAccessKey,
+      credentials: {
+        accessKeyId: 'AKIAUNKNOWNUNKNOWN00',
+        secretAccessKey: server.credentials.secretAccessKey,
+      },
     });
     const error = await errorOf(() => client.send(new ListSecretsCommand({})));
     expect(error.name).toBe('UnrecognizedClientException');
@@ -98,7 +102,7 @@ describe('SigV4 authentication', () => {
   });
 
   it('refuses a request signed more than five minutes ago (Signature expired)', async () => {
-    const client = clientFor(server, server.credentials, { systemClockOffset: -10 * 60_000 });
+    const client = clientFor(server, { config: { systemClockOffset: -10 * 60_000 } });
     const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
     expect(error.name).toBe('InvalidSignatureException');
     expect(error.message).toMatch(
@@ -109,7 +113,7 @@ describe('SigV4 authentication', () => {
   });
 
   it('refuses a request signed more than five minutes ahead (Signature not yet current)', async () => {
-    const client = clientFor(server, server.credentials, { systemClockOffset: 10 * 60_000 });
+    const client = clientFor(server, { config: { systemClockOffset: 10 * 60_000 } });
     const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
     expect(error.name).toBe('InvalidSignatureException');
     expect(error.message).toMatch(
@@ -120,13 +124,13 @@ describe('SigV4 authentication', () => {
   });
 
   it('accepts a request within the five-minute window', async () => {
-    const client = clientFor(server, server.credentials, { systemClockOffset: -2 * 60_000 });
+    const client = clientFor(server, { config: { systemClockOffset: -2 * 60_000 } });
     const got = await client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' }));
     expect(got.SecretString).toBe('value');
   });
 
   it('refuses a credential scoped to another region', async () => {
-    const client = clientFor(server, server.credentials, { region: 'eu-west-1' });
+    const client = clientFor(server, { config: { region: 'eu-west-1' } });
     const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
     expect(error.name).toBe('InvalidSignatureException');
     expect(error.message).toBe('Credential should be scoped to a valid region. ');
@@ -204,7 +208,7 @@ describe('SigV4 authentication', () => {
 
   it('does not let a removed credential sign any more', async () => {
     const extra = server.addCredential({ userName: 'short-lived' });
-    const client = clientFor(server, extra);
+    const client = clientFor(server, { credentials: extra });
     await client.send(new ListSecretsCommand({}));
     expect(server.removeCredential('short-lived')).toBe(true);
     const error = await errorOf(() => client.send(new ListSecretsCommand({})));

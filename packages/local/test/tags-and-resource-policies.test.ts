@@ -9,9 +9,9 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 const MARKED = "You can't perform this operation on the secret because it was marked for deletion.";
 

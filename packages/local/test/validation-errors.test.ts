@@ -6,9 +6,9 @@ import {
   type SecretsManagerClient,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalSecretsManager } from '../src/index.js';
-import { clientFor, errorOf, startTestServer } from './helpers.js';
 
 /** A recognisable secret value; no error message may ever contain it. */
 const MARKER = 'S3CRET-MARKER-d41d8cd98f00';

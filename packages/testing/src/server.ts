@@ -3,12 +3,10 @@ import {
   type LocalSecretsManager,
   type LocalSecretsManagerOptions,
   startLocalSecretsManager,
-} from '../src/index.js';
+} from '@coffer/local';
 
 /** A local server on a free port, in memory unless `dataDir` is given. Close it in afterAll/afterEach. */
-export async function startTestServer(
-  options: LocalSecretsManagerOptions = {},
-): Promise<LocalSecretsManager> {
+export function startTestServer(options: LocalSecretsManagerOptions = {}): Promise<LocalSecretsManager> {
   return startLocalSecretsManager({
     port: 0,
     ...(options.dataDir === undefined ? { inMemory: true } : {}),
@@ -16,21 +14,29 @@ export async function startTestServer(
   });
 }
 
+export interface TestClientOptions {
+  /** @default the server's admin credential */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Another way in, such as a fault proxy in front of the server. @default the server's endpoint */
+  endpoint?: string;
+  /** Any other SDK client setting (region, clock offset, ...). */
+  config?: SecretsManagerClientConfig;
+}
+
 /**
- * An SDK client signed with the server's admin credential (or the one given). No retries: tests see the
- * first answer. `server` may also be one running in another process, described by the same fields.
+ * An SDK client for the server, with no SDK retries so tests see the first answer and the server's counts are
+ * exact. `server` may also be one running in another process, described by the same fields.
  */
 export function clientFor(
   server: Pick<LocalSecretsManager, 'endpoint' | 'region' | 'credentials'>,
-  credentials: { accessKeyId: string; secretAccessKey: string } = server.credentials,
-  config: SecretsManagerClientConfig = {},
+  options: TestClientOptions = {},
 ): SecretsManagerClient {
   return new SecretsManagerClient({
-    endpoint: server.endpoint,
+    endpoint: options.endpoint ?? server.endpoint,
     region: server.region,
-    credentials,
+    credentials: options.credentials ?? server.credentials,
     maxAttempts: 1,
-    ...config,
+    ...options.config,
   });
 }
 

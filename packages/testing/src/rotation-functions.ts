@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Coffer's built rotation handler: the test command builds before it runs the tests. */
-export const ROTATION_MODULE = pathToFileURL(
-  join(import.meta.dirname, '../../coffer/dist/rotation/index.js'),
-).href;
+const ROTATION_MODULE = pathToFileURL(join(import.meta.dirname, '../../coffer/dist/rotation/index.js')).href;
 
 export const lambdaArn = (name: string): string => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
 

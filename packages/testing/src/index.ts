@@ -1,0 +1,8 @@
+/**
+ * @coffer/testing: the fixtures every package's tests share (private, never published). Tests talk to real
+ * parts: a local Secrets Manager over HTTP through the official SDK, and real child processes.
+ */
+export { type FaultProxy, type ProxyMode, startProxy } from './fault-proxy.js';
+export { type FakeFunctionOptions, lambdaArn, writeFakeFunction } from './rotation-functions.js';
+export { canaries, canary, captureLogger, createSecret, expectNoCanary, uniqueName } from './secrets.js';
+export { clientFor, errorOf, startTestServer, type TestClientOptions } from './server.js';
