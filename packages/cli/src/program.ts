@@ -17,7 +17,8 @@ import { putCommand } from './commands/put.js';
 import { restoreCommand } from './commands/restore.js';
 import { rotateCommand } from './commands/rotate.js';
 import { serveCommand } from './commands/serve.js';
-import { CliError, type CliIo, EXIT, processIo } from './io.js';
+import { CliError, EXIT } from './errors.js';
+import { type CliIo, processIo } from './io.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;

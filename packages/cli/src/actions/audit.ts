@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type AuditEntry, auditLogPath } from '@coffer/local';
-import { readNewLines } from '../audit-file.js';
 import type { AuditOptions } from '../commands/audit.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError } from '../errors.js';
+import { readNewLines } from '../input/log-tail.js';
+import type { CliIo } from '../io.js';
 
 const FOLLOW_POLL_MS = 250;
 

@@ -1,10 +1,10 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { CreateOptions } from '../commands/create.js';
+import { readValue } from '../input/secret-value.js';
 import type { CliIo } from '../io.js';
 import { json } from '../output/format.js';
-import { call } from '../output/secrets.js';
-import { readValue } from '../output/value.js';
 
 export async function run(
   io: CliIo,
@@ -13,7 +13,7 @@ export async function run(
   options: CreateOptions,
 ): Promise<void> {
   const value = await readValue(argument, options, io, 'create');
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(name, 'CreateSecret', () =>
     client.send(
       new CreateSecretCommand({

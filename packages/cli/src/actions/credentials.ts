@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { LocalAdmin, type PolicyDocument } from '@coffer/local';
 import type { AddOptions, ListOptions, RemoveOptions } from '../commands/credentials.js';
-import { CliError, type CliIo, shellQuote } from '../io.js';
+import { CliError } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { shellQuote } from '../shell/exports.js';
 
 function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): T {
   const admin = new LocalAdmin(dataDir !== undefined ? { dataDir } : {});

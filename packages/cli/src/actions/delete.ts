@@ -1,13 +1,13 @@
 import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { DeleteOptions } from '../commands/delete.js';
 import type { CliIo } from '../io.js';
 import { humanDate, isoDate, json } from '../output/format.js';
-import { call } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 
 export async function run(io: CliIo, secretId: string, options: DeleteOptions): Promise<void> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(secretId, 'DeleteSecret', () =>
     client.send(
       new DeleteSecretCommand({

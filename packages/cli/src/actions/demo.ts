@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type DemoCommandOptions, SHORT } from '../commands/demo.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError } from '../errors.js';
+import type { CliIo } from '../io.js';
 
 export async function run(io: CliIo, options: DemoCommandOptions, command: Command): Promise<void> {
   const fromDefault = (name: string) => command.getOptionValueSource(name) === 'default';

@@ -1,9 +1,9 @@
 import { DescribeSecretCommand, type DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { DescribeOptions } from '../commands/describe.js';
 import type { CliIo } from '../io.js';
 import { humanDate, isoDate, json, tagsObject, tagsText } from '../output/format.js';
-import { call } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 import { renderFields, renderTable } from '../output/table.js';
 
@@ -31,7 +31,7 @@ function rotationText(out: DescribeSecretCommandOutput): string {
 }
 
 export async function run(io: CliIo, secretId: string, options: DescribeOptions): Promise<void> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(secretId, 'DescribeSecret', () =>
     client.send(new DescribeSecretCommand({ SecretId: secretId })),
   );

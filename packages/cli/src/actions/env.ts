@@ -1,6 +1,7 @@
 import { DEFAULT_PORT, DEFAULT_REGION, findRunningServer, LocalAdmin } from '@coffer/local';
 import type { EnvOptions } from '../commands/env.js';
-import { type CliIo, exportsFor } from '../io.js';
+import type { CliIo } from '../io.js';
+import { exportsFor } from '../shell/exports.js';
 
 export async function run(io: CliIo, options: EnvOptions): Promise<void> {
   const admin = new LocalAdmin(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});

@@ -1,15 +1,16 @@
 import { SecretCache } from 'coffer';
-import { clientFor } from '../aws.js';
+import { clientFor } from '../aws/client.js';
 import type { ExecOptions } from '../commands/exec.js';
+import { CliError, EXIT } from '../errors.js';
 import { ExecError, prepareEnvironment } from '../exec/environment.js';
 import { startChild } from '../exec/run.js';
-import { CliError, type CliIo, EXIT } from '../io.js';
+import type { CliIo } from '../io.js';
 
 export async function run(io: CliIo, argv: string[], options: ExecOptions): Promise<void> {
   const [program, ...args] = argv;
   if (program === undefined) throw new CliError('Give the command to run after --.', EXIT.usage);
   const cache = new SecretCache({
-    client: await clientFor(options),
+    client: clientFor(options),
     ttl: options.interval * 1000,
     jitter: 0,
   });

@@ -4,12 +4,13 @@ import {
   type GetSecretValueCommandOutput,
   ListSecretsCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { ExportOptions } from '../commands/export.js';
-import { CliError, type CliIo, EXIT } from '../io.js';
+import { CliError, EXIT } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { mapLimit } from '../map-limit.js';
 import { DotenvError, toDotenv } from '../output/dotenv.js';
-import { mapLimit } from '../output/pool.js';
-import { call } from '../output/secrets.js';
 
 const CONCURRENCY = 8;
 
@@ -27,7 +28,7 @@ function asObject(text: string): Record<string, unknown> | undefined {
 
 /** Names of every secret whose name starts with `prefix` (ListSecrets, every page). */
 async function namesWithPrefix(options: ExportOptions, prefix: string): Promise<string[]> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const names: string[] = [];
   let nextToken: string | undefined;
   do {
@@ -69,7 +70,7 @@ export async function run(io: CliIo, secretIds: string[], options: ExportOptions
   if (secretIds.length === 0 && options.prefix === undefined) {
     throw new CliError('Name the secrets to export, or give --prefix <prefix>.', EXIT.usage);
   }
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const prefixed = options.prefix === undefined ? [] : await namesWithPrefix(options, options.prefix);
   if (options.prefix !== undefined && prefixed.length === 0 && secretIds.length === 0) {
     throw new CliError(`No secret's name starts with "${options.prefix}": check the prefix and the region.`);

@@ -1,9 +1,10 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { GetOptions } from '../commands/get.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { isoDate, json } from '../output/format.js';
-import { call } from '../output/secrets.js';
 
 /** The value of one JSON key, or a one-line error that says which keys there are. */
 function pickKey(secretId: string, text: string, key: string): unknown {
@@ -26,7 +27,7 @@ function pickKey(secretId: string, text: string, key: string): unknown {
 }
 
 export async function run(io: CliIo, secretId: string, options: GetOptions): Promise<void> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(secretId, 'GetSecretValue', () =>
     client.send(
       new GetSecretValueCommand({

@@ -1,14 +1,14 @@
 import { ListSecretVersionIdsCommand, type SecretVersionsListEntry } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { HistoryOptions } from '../commands/history.js';
 import type { CliIo } from '../io.js';
 import { humanDate, isoDate, json } from '../output/format.js';
-import { call } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 import { renderTable } from '../output/table.js';
 
 export async function run(io: CliIo, secretId: string, options: HistoryOptions): Promise<void> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const versions: SecretVersionsListEntry[] = [];
   let name: string | undefined;
   let arn: string | undefined;

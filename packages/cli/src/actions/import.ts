@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'dotenv';
-import { clientFor } from '../aws.js';
+import { createOrPut, type Written } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { ImportOptions } from '../commands/import.js';
-import { CliError, type CliIo, EXIT } from '../io.js';
+import { CliError, EXIT } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { json } from '../output/format.js';
 import { ProgressBar } from '../output/progress.js';
-import { createOrPut, type Written } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 
 /** Secret names AWS accepts. */
@@ -53,7 +54,7 @@ export async function run(io: CliIo, file: string, options: ImportOptions): Prom
   }
   const entries = readEntries(file, options.format);
   const keys = Object.keys(entries);
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const written: Written[] = [];
   if (options.asOne !== undefined) {
     written.push(await createOrPut(client, options.asOne, { SecretString: JSON.stringify(entries) }));

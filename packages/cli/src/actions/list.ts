@@ -1,9 +1,9 @@
 import { type Filter, ListSecretsCommand, type SecretListEntry } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { ListOptions } from '../commands/list.js';
 import type { CliIo } from '../io.js';
 import { humanDate, isoDate, json, tagsObject, tagsText } from '../output/format.js';
-import { call } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 import { renderTable, truncate } from '../output/table.js';
 
@@ -17,7 +17,7 @@ export async function run(io: CliIo, options: ListOptions): Promise<void> {
   // server, then keep only secrets that carry every --tag exactly.
   const [firstTag] = tags;
   if (firstTag !== undefined) filters.push({ Key: 'tag-key', Values: [firstTag.key] });
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const secrets: SecretListEntry[] = [];
   let nextToken: string | undefined;
   do {

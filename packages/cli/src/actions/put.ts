@@ -1,10 +1,10 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { PutOptions } from '../commands/put.js';
+import { NO_VALUE, readValue } from '../input/secret-value.js';
 import type { CliIo } from '../io.js';
 import { json } from '../output/format.js';
-import { call } from '../output/secrets.js';
-import { NO_VALUE, readValue } from '../output/value.js';
 
 export async function run(
   io: CliIo,
@@ -14,7 +14,7 @@ export async function run(
 ): Promise<void> {
   const value = await readValue(argument, options, io, 'put');
   if (value === undefined) throw NO_VALUE('put');
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(secretId, 'PutSecretValue', () =>
     client.send(
       new PutSecretValueCommand({

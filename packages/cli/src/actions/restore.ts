@@ -1,13 +1,13 @@
 import { RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { clientFor } from '../aws.js';
+import { call } from '../aws/calls.js';
+import { clientFor } from '../aws/client.js';
 import type { RestoreOptions } from '../commands/restore.js';
 import type { CliIo } from '../io.js';
 import { json } from '../output/format.js';
-import { call } from '../output/secrets.js';
 import { styleFor } from '../output/style.js';
 
 export async function run(io: CliIo, secretId: string, options: RestoreOptions): Promise<void> {
-  const client = await clientFor(options);
+  const client = clientFor(options);
   const out = await call(secretId, 'RestoreSecret', () =>
     client.send(new RestoreSecretCommand({ SecretId: secretId })),
   );

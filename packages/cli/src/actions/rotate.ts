@@ -7,10 +7,11 @@ import {
   type RotateSecretCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { type AuditEntry, auditLogPath, findRunningServer } from '@coffer/local';
-import { readNewLines } from '../audit-file.js';
-import { clientFor } from '../aws.js';
+import { clientFor } from '../aws/client.js';
 import type { RotateOptions } from '../commands/rotate.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError } from '../errors.js';
+import { readNewLines } from '../input/log-tail.js';
+import type { CliIo } from '../io.js';
 
 const POLL_MS = 100;
 const DESCRIBE_POLL_MS = 1_000;
@@ -57,7 +58,7 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   // Without an endpoint anywhere, a local server running on the data dir is the likely target.
   const endpoint = options.endpoint ?? io.env.AWS_ENDPOINT_URL ?? running?.endpoint;
   const region = options.region ?? (running && endpoint === running.endpoint ? running.region : undefined);
-  const client = await clientFor({
+  const client = clientFor({
     ...options,
     ...(endpoint !== undefined && { endpoint }),
     ...(region !== undefined && { region }),

@@ -1,6 +1,7 @@
 import { clearRunningServer, startLocalSecretsManager, writeRunningServer } from '@coffer/local';
 import type { ServeOptions } from '../commands/serve.js';
-import { type CliIo, exportsFor } from '../io.js';
+import type { CliIo } from '../io.js';
+import { exportsFor } from '../shell/exports.js';
 
 export async function run(io: CliIo, options: ServeOptions): Promise<void> {
   const server = await startLocalSecretsManager({

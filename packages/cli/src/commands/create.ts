@@ -1,8 +1,8 @@
 import type { Tag } from '@aws-sdk/client-secrets-manager';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AwsOptions } from '../aws.js';
+import type { AwsOptions } from '../aws/client.js';
 import type { CliIo } from '../io.js';
-import { withSecretOptions } from '../options.js';
+import { withSecretOptions } from './options.js';
 
 export interface CreateOptions extends AwsOptions {
   file?: string;

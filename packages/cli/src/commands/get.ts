@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import type { AwsOptions } from '../aws.js';
+import type { AwsOptions } from '../aws/client.js';
 import type { CliIo } from '../io.js';
-import { withSecretOptions } from '../options.js';
+import { withSecretOptions } from './options.js';
 
 export interface GetOptions extends AwsOptions {
   key?: string;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import type { AwsOptions } from '../aws.js';
+import type { AwsOptions } from '../aws/client.js';
 import type { CliIo } from '../io.js';
-import { collectStages, withSecretOptions } from '../options.js';
+import { collectStages, withSecretOptions } from './options.js';
 
 export interface PutOptions extends AwsOptions {
   file?: string;

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type AwsOptions, withAwsOptions } from '../aws.js';
+import type { AwsOptions } from '../aws/client.js';
 import type { CliIo } from '../io.js';
+import { withAwsOptions } from './options.js';
 
 export interface RotateOptions extends AwsOptions {
   lambda?: string;

@@ -1,7 +1,4 @@
-/**
- * Helpers for command actions that call Secrets Manager. Loaded with the actions only: it pulls in the AWS SDK.
- * (Option helpers that command definitions use live in ../options.ts, which stays light.)
- */
+/** Secrets Manager calls shared by several actions, with errors turned into one line that says what to do. */
 import {
   CreateSecretCommand,
   type CreateSecretCommandInput,
@@ -9,7 +6,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { toCofferError } from 'coffer';
-import { CliError } from '../io.js';
+import { CliError } from '../errors.js';
 
 /**
  * Runs one SDK call and turns its error into Coffer's one-line message naming the secret, e.g. "Secret

@@ -1,5 +1,21 @@
+/**
+ * Options that several command definitions share. Loaded with every definition, so it imports commander only.
+ */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { withAwsOptions } from './aws.js';
+
+/** Adds --endpoint, --region and --profile (read as AwsOptions); without them the SDK's default chain decides. */
+export function withAwsOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--endpoint <url>', 'Secrets Manager endpoint, e.g. a local server').env(
+        'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      ),
+    )
+    .addOption(new Option('--region <region>', 'AWS region (default: the SDK default chain)'))
+    .addOption(
+      new Option('--profile <name>', 'AWS profile from ~/.aws/config (default: the SDK default chain)'),
+    );
+}
 
 /** The options of every command that reads or writes secrets: AWS ones, --json and --no-color. */
 export function withSecretOptions(

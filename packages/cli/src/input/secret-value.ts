@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { CliError, type CliIo, EXIT } from '../io.js';
-import type { SecretValue } from './secrets.js';
+import type { SecretValue } from '../aws/calls.js';
+import { CliError, EXIT } from '../errors.js';
+import type { CliIo } from '../io.js';
 
 /** Reads all of stdin. */
 export async function readStdin(): Promise<Buffer> {
