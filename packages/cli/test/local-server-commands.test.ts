@@ -75,7 +75,7 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code) => resolve(code));
   });
 
-describe('coffer CLI', () => {
+describe('coffer serve, env, audit and credentials (the local server commands)', () => {
   const dirs: string[] = [];
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'coffer-cli-'));
