@@ -1,32 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { auditCommand } from './commands/audit.js';
-import { createCommand } from './commands/create.js';
-import { credentialsCommand } from './commands/credentials.js';
-import { deleteCommand } from './commands/delete.js';
-import { demoCommand } from './commands/demo.js';
-import { describeCommand } from './commands/describe.js';
-import { envCommand } from './commands/env.js';
-import { execCommand } from './commands/exec.js';
-import { exportCommand } from './commands/export.js';
-import { getCommand } from './commands/get.js';
-import { historyCommand } from './commands/history.js';
-import { importCommand } from './commands/import.js';
-import { listCommand } from './commands/list.js';
-import { putCommand } from './commands/put.js';
-import { restoreCommand } from './commands/restore.js';
-import { rotateCommand } from './commands/rotate.js';
-import { serveCommand } from './commands/serve.js';
-import { CliError, type CliIo, EXIT, processIo } from './io.js';
+import { auditCommand } from './commands/audit/index.js';
+import { createCommand } from './commands/create/index.js';
+import { credentialsCommand } from './commands/credentials/index.js';
+import { deleteCommand } from './commands/delete/index.js';
+import { demoCommand } from './commands/demo/index.js';
+import { describeCommand } from './commands/describe/index.js';
+import { envCommand } from './commands/env/index.js';
+import { execCommand } from './commands/exec/index.js';
+import { exportCommand } from './commands/export/index.js';
+import { getCommand } from './commands/get/index.js';
+import { historyCommand } from './commands/history/index.js';
+import { importCommand } from './commands/import/index.js';
+import { listCommand } from './commands/list/index.js';
+import { putCommand } from './commands/put/index.js';
+import { restoreCommand } from './commands/restore/index.js';
+import { rotateCommand } from './commands/rotate/index.js';
+import { serveCommand } from './commands/serve/index.js';
+import { CliError, EXIT } from './errors.js';
+import { type CliIo, processIo } from './io.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
 /**
- * Each command is defined in src/commands/ (name, options, help: cheap to build) and runs from src/actions/,
- * imported only when that command runs, so that `--help`, `--version` and the definitions of the other commands
- * never load the AWS SDK, the local server or the coffer library.
+ * Each command lives in src/commands/<name>/: index.ts defines it (name, options, help: cheap to build) and
+ * imports its action.ts only when that command runs, so that `--help`, `--version` and the definitions of the
+ * other commands never load the AWS SDK, the local server or the coffer library.
  */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('coffer')

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError } from '../io.js';
+import { CliError } from '../errors.js';
 
 /** A throwaway PostgreSQL on a free port, in its own temp dir. */
 export interface DemoPostgres {

@@ -7,7 +7,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
-import { CliError } from '../io.js';
+import { CliError } from '../errors.js';
 import type { DemoPostgres } from './postgres.js';
 
 export type Strategy = 'single-user' | 'alternating-users';

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { LocalAdmin, type PolicyDocument } from '@coffer/local';
+import { CliError } from '../../errors.js';
+import type { CliIo } from '../../io.js';
+import { shellQuote } from '../../shell/exports.js';
+
+export interface AddCredentialOptions {
+  policy?: string;
+  dataDir?: string;
+}
+
+export interface ListCredentialsOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+export interface RemoveCredentialOptions {
+  dataDir?: string;
+}
+
+function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): T {
+  const admin = new LocalAdmin(dataDir !== undefined ? { dataDir } : {});
+  try {
+    return fn(admin);
+  } finally {
+    admin.close();
+  }
+}
+
+function readPolicy(file: string): PolicyDocument {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`Cannot read policy file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as PolicyDocument;
+  } catch {
+    throw new CliError(`Policy file ${file} is not valid JSON.`);
+  }
+}
+
+export async function add(io: CliIo, user: string, options: AddCredentialOptions): Promise<void> {
+  const policy = options.policy === undefined ? undefined : readPolicy(options.policy);
+  const credential = withAdmin(options.dataDir, (admin) => {
+    try {
+      return admin.add({ userName: user, ...(policy !== undefined && { policy }) });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  });
+  io.stderr(`Created a credential for ${credential.principalArn}. Use it with:\n\n`);
+  io.stdout(
+    `export AWS_ACCESS_KEY_ID=${shellQuote(credential.accessKeyId)}\n` +
+      `export AWS_SECRET_ACCESS_KEY=${shellQuote(credential.secretAccessKey)}\n`,
+  );
+}
+
+export async function list(io: CliIo, options: ListCredentialsOptions): Promise<void> {
+  const rows = withAdmin(options.dataDir, (admin) =>
+    admin.list().map((c) => ({
+      userName: c.userName,
+      accessKeyId: c.accessKeyId,
+      principal: c.principalArn,
+      policy: c.policy,
+    })),
+  );
+  if (options.json) {
+    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  for (const row of rows) io.stdout(`${row.accessKeyId}  ${row.userName}\n`);
+}
+
+export async function remove(io: CliIo, user: string, options: RemoveCredentialOptions): Promise<void> {
+  if (!withAdmin(options.dataDir, (admin) => admin.remove(user))) {
+    throw new CliError(`No credential for user ${user}.`);
+  }
+  io.stderr(`Removed the credential of ${user}.\n`);
+}

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import {
+  DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
+  RotateSecretCommand,
+  type RotateSecretCommandInput,
+} from '@aws-sdk/client-secrets-manager';
+import { type AuditEntry, auditLogPath, findRunningServer } from '@coffer/local';
+import { type AwsOptions, clientFor } from '../../aws/client.js';
+import { CliError } from '../../errors.js';
+import { readNewLines } from '../../input/log-tail.js';
+import type { CliIo } from '../../io.js';
+
+export interface RotateOptions extends AwsOptions {
+  lambda?: string;
+  every?: number;
+  schedule?: string;
+  duration?: string;
+  immediately: boolean;
+  dataDir?: string;
+  timeout: number;
+  json?: boolean;
+}
+
+const POLL_MS = 100;
+const DESCRIBE_POLL_MS = 1_000;
+
+interface StepReport {
+  step: string;
+  outcome: 'success' | 'error';
+  durationMs?: number;
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads the audit entries appended to `file` since `offset`; returns the new offset. */
+function readEntries(file: string, offset: number, onEntry: (entry: AuditEntry) => void): number {
+  return readNewLines(file, offset, (line) => {
+    try {
+      onEntry(JSON.parse(line) as AuditEntry);
+    } catch {
+      // Not a JSON line: not ours to judge here.
+    }
+  });
+}
+
+const sameEndpoint = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+function formatStep(report: StepReport): string {
+  const mark = report.outcome === 'success' ? '✓' : '✗';
+  const time = report.durationMs === undefined ? '' : `${Math.round(report.durationMs)} ms`.padStart(9);
+  const why = report.error === undefined ? '' : `  ${report.error}`;
+  return `  ${mark} ${report.step.padEnd(13)}${time}${why}\n`;
+}
+
+const describeError = (error: unknown): string => {
+  const e = error as { name?: string; message?: string };
+  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+};
+
+export async function run(io: CliIo, secretId: string, options: RotateOptions): Promise<void> {
+  if (options.every !== undefined && options.schedule !== undefined) {
+    throw new CliError('Use either --every or --schedule, not both.', 2);
+  }
+  const running = findRunningServer(options.dataDir);
+  // Without an endpoint anywhere, a local server running on the data dir is the likely target.
+  const endpoint = options.endpoint ?? io.env.AWS_ENDPOINT_URL ?? running?.endpoint;
+  const region = options.region ?? (running && endpoint === running.endpoint ? running.region : undefined);
+  const client = clientFor({
+    ...options,
+    ...(endpoint !== undefined && { endpoint }),
+    ...(region !== undefined && { region }),
+  });
+  const local = running !== undefined && endpoint !== undefined && sameEndpoint(endpoint, running.endpoint);
+  const auditFile = local ? auditLogPath(options.dataDir) : undefined;
+  let offset = auditFile !== undefined && existsSync(auditFile) ? statSync(auditFile).size : 0;
+
+  const rules: NonNullable<RotateSecretCommandInput['RotationRules']> = {};
+  if (options.every !== undefined) rules.AutomaticallyAfterDays = options.every;
+  if (options.schedule !== undefined) rules.ScheduleExpression = options.schedule;
+  if (options.duration !== undefined) rules.Duration = options.duration;
+  const token = randomUUID();
+  let started: { ARN?: string | undefined; Name?: string | undefined; VersionId?: string | undefined };
+  try {
+    started = await client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        ...(options.lambda !== undefined && { RotationLambdaARN: options.lambda }),
+        ...(Object.keys(rules).length > 0 && { RotationRules: rules }),
+        RotateImmediately: options.immediately,
+      }),
+    );
+  } catch (error) {
+    throw new CliError(`RotateSecret failed: ${describeError(error)}`);
+  }
+  const arn = started.ARN ?? secretId;
+  const name = started.Name ?? secretId;
+  const versionId = started.VersionId ?? token;
+  const human = !options.json;
+  if (human) {
+    io.stdout(
+      options.immediately
+        ? `Rotating ${name} (version ${versionId})\n`
+        : `Rotation of ${name} configured; testing the function (testSecret)\n`,
+    );
+  }
+
+  const deadline = Date.now() + options.timeout * 1000;
+  const steps: StepReport[] = [];
+  const lastStep = options.immediately ? 'finishSecret' : 'testSecret';
+  let failure: string | undefined;
+  if (auditFile !== undefined) {
+    // A Coffer local server records every step in its audit log: print them as they land.
+    let finished = false;
+    while (!finished) {
+      offset = readEntries(auditFile, offset, (entry) => {
+        if (finished || entry.operation !== 'RotationStep' || entry.secretArn !== arn) return;
+        const report: StepReport = {
+          step: entry.step ?? '?',
+          outcome: entry.outcome,
+          durationMs: entry.durationMs,
+        };
+        if (entry.outcome === 'error') report.error = entry.errorMessage ?? entry.errorCode ?? 'failed';
+        steps.push(report);
+        if (human) io.stdout(formatStep(report));
+        if (entry.outcome === 'error') {
+          failure = `Rotation of ${name} failed at ${report.step}: ${report.error}`;
+          finished = true;
+        } else if (report.step === lastStep) finished = true;
+      });
+      if (finished) break;
+      if (Date.now() > deadline) {
+        failure = `Rotation of ${name} did not finish within ${options.timeout} s; see \`coffer audit\`.`;
+        break;
+      }
+      await sleep(POLL_MS);
+    }
+  } else if (options.immediately) {
+    // Elsewhere (AWS), only the labels show progress: AWSPENDING, then AWSCURRENT on the new version.
+    let seen = '';
+    const stepStart = Date.now();
+    for (;;) {
+      let described: DescribeSecretCommandOutput;
+      try {
+        described = await client.send(new DescribeSecretCommand({ SecretId: arn }));
+      } catch (error) {
+        failure = `DescribeSecret failed while following the rotation: ${describeError(error)}`;
+        break;
+      }
+      const labels = described.VersionIdsToStages?.[versionId] ?? [];
+      const state = labels.includes('AWSCURRENT')
+        ? 'AWSCURRENT'
+        : labels.includes('AWSPENDING')
+          ? 'AWSPENDING'
+          : '';
+      if (state !== seen && state !== '') {
+        seen = state;
+        const report: StepReport = {
+          step: state === 'AWSCURRENT' ? 'finishSecret' : 'createSecret',
+          outcome: 'success',
+          durationMs: Date.now() - stepStart,
+        };
+        steps.push(report);
+        if (human) {
+          io.stdout(
+            state === 'AWSCURRENT'
+              ? `  ✓ version ${versionId} is AWSCURRENT (finishSecret done)\n`
+              : `  ✓ version ${versionId} staged AWSPENDING\n`,
+          );
+        }
+      }
+      if (state === 'AWSCURRENT') break;
+      if (Date.now() > deadline) {
+        failure = `Rotation of ${name} did not finish within ${options.timeout} s: version ${versionId} is not AWSCURRENT yet; check the rotation function's logs.`;
+        break;
+      }
+      await sleep(DESCRIBE_POLL_MS);
+    }
+  }
+
+  if (options.json) {
+    io.stdout(
+      `${JSON.stringify({
+        ARN: arn,
+        Name: name,
+        VersionId: versionId,
+        outcome: failure === undefined ? 'success' : 'error',
+        steps,
+        ...(failure !== undefined && { error: failure }),
+      })}\n`,
+    );
+  }
+  if (failure !== undefined) throw new CliError(failure);
+  if (human) {
+    io.stdout(
+      options.immediately
+        ? `Rotated ${name}: version ${versionId} is now AWSCURRENT.\n`
+        : `Rotation of ${name} is scheduled.\n`,
+    );
+  }
+}

@@ -1,0 +1,61 @@
+import { clearRunningServer, startLocalSecretsManager, writeRunningServer } from '@coffer/local';
+import type { CliIo } from '../../io.js';
+import { exportsFor } from '../../shell/exports.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  inMemory?: boolean;
+  region: string;
+  rotationFunction?: Record<string, string>;
+}
+
+export async function run(io: CliIo, options: ServeOptions): Promise<void> {
+  const server = await startLocalSecretsManager({
+    port: options.port,
+    host: options.host,
+    region: options.region,
+    ...(options.rotationFunction !== undefined && { rotationFunctions: options.rotationFunction }),
+    onRotationOutput: (line, lambdaArn) =>
+      io.stderr(`[${lambdaArn.split(':').at(-1) ?? lambdaArn}] ${line}\n`),
+    ...(options.inMemory ? { inMemory: true } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+  });
+  if (server.dataDir !== undefined) {
+    writeRunningServer(server.dataDir, {
+      endpoint: server.endpoint,
+      region: server.region,
+      pid: process.pid,
+    });
+  }
+  const where = server.dataDir === undefined ? 'in memory (nothing is written to disk)' : server.dataDir;
+  io.stderr(`Coffer local Secrets Manager listening on ${server.endpoint}\n`);
+  io.stderr(`Data: ${where}${server.firstStart && server.dataDir ? ' (created an admin credential)' : ''}\n`);
+  for (const [arn, path] of Object.entries(options.rotationFunction ?? {})) {
+    io.stderr(`Rotation function: ${arn} -> ${path}\n`);
+  }
+  io.stderr(
+    `Audit log: ${server.dataDir === undefined ? 'in memory' : `coffer audit --follow${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}`}\n\n`,
+  );
+  io.stderr('Point the AWS CLI or an AWS SDK at it by running these in your shell:\n\n');
+  io.stdout(exportsFor({ ...server.credentials, region: server.region, endpoint: server.endpoint }));
+  io.stderr(
+    '\nThen, for example:\n' +
+      '  aws secretsmanager create-secret --name app/db --secret-string s3cr3t\n' +
+      '  node -e "new (require(\'@aws-sdk/client-secrets-manager\').SecretsManagerClient)({})"  # picks up the same variables\n\n' +
+      'Press Ctrl-C to stop.\n',
+  );
+
+  // Runs until Ctrl-C or SIGTERM, then closes cleanly so the data dir is left consistent.
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (server.dataDir !== undefined) clearRunningServer(server.dataDir);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,19 @@
+/** Quotes a value for POSIX shells, so printed exports can be `eval`ed safely. */
+export const shellQuote = (value: string): string =>
+  /^[A-Za-z0-9_./:@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** The four `export` lines that point the AWS CLI and SDKs at a Secrets Manager endpoint. */
+export function exportsFor(settings: {
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  endpoint: string;
+}): string {
+  return [
+    `export AWS_ACCESS_KEY_ID=${shellQuote(settings.accessKeyId)}`,
+    `export AWS_SECRET_ACCESS_KEY=${shellQuote(settings.secretAccessKey)}`,
+    `export AWS_REGION=${shellQuote(settings.region)}`,
+    `export AWS_ENDPOINT_URL_SECRETS_MANAGER=${shellQuote(settings.endpoint)}`,
+    '',
+  ].join('\n');
+}

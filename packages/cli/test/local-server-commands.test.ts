@@ -1,0 +1,192 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const run = promisify(execFile);
+
+async function coffer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Parses `export NAME=value` lines as printed by serve/env. */
+function parseExports(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const match of text.matchAll(/^export (\w+)=(.*)$/gm)) {
+    const [, name = '', raw = ''] = match;
+    vars[name] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
+  }
+  return vars;
+}
+
+function clientFrom(vars: Record<string, string>): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint: vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+    region: vars.AWS_REGION ?? '',
+    credentials: {
+      accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
+    },
+    maxAttempts: 1,
+  });
+}
+
+/** Starts `coffer serve` and resolves once it has printed its exports. */
+async function serve(
+  ...args: string[]
+): Promise<{ child: ChildProcess; vars: Record<string, string>; stderr: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('AWS_ENDPOINT_URL_SECRETS_MANAGER')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
+  });
+  return { child, vars: parseExports(out), stderr: () => err };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+describe('coffer serve, env, audit and credentials (the local server commands)', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-cli-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serve prints exports that the AWS SDK uses unchanged, and stops cleanly on SIGTERM', async () => {
+    const { child, vars, stderr } = await serve('--in-memory');
+    expect(Object.keys(vars).sort()).toEqual([
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+    ]);
+    expect(vars.AWS_ENDPOINT_URL_SECRETS_MANAGER).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const client = clientFrom(vars);
+    await client.send(new CreateSecretCommand({ Name: 'cli/one', SecretString: 'v' }));
+    expect((await client.send(new GetSecretValueCommand({ SecretId: 'cli/one' }))).SecretString).toBe('v');
+    expect(stderr()).toContain('listening on');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('env prints the same credential for a data dir, and audit shows the calls without values', async () => {
+    const dataDir = tempDir();
+    const { child, vars } = await serve('--data-dir', dataDir);
+    const env = await coffer('env', '--data-dir', dataDir);
+    expect(env.code).toBe(0);
+    expect(parseExports(env.stdout)).toEqual(vars);
+
+    const canary = `canary-${Math.random().toString(36).slice(2)}`;
+    const client = clientFrom(vars);
+    await client.send(new CreateSecretCommand({ Name: 'cli/audited', SecretString: canary }));
+    await client.send(new GetSecretValueCommand({ SecretId: 'cli/audited' }));
+    // The audit file is written asynchronously; poll until both calls are there.
+    let audit = await coffer('audit', '--data-dir', dataDir, '--json');
+    for (let i = 0; i < 40 && audit.stdout.trim().split('\n').length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      audit = await coffer('audit', '--data-dir', dataDir, '--json');
+    }
+    const entries = audit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { operation: string; outcome: string });
+    expect(entries.map((e) => e.operation)).toEqual(['CreateSecret', 'GetSecretValue']);
+    expect(entries.every((e) => e.outcome === 'success')).toBe(true);
+    expect(audit.stdout).not.toContain(canary);
+    const human = await coffer('audit', '--data-dir', dataDir, '-n', '1');
+    expect(human.stdout).toMatch(/coffer-admin\s+GetSecretValue\s+ok\s+cli\/audited-\w{6}/);
+    expect(readFileSync(join(dataDir, 'audit.log'), 'utf8')).not.toContain(canary);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('credentials add creates a least-privilege credential that a running server honours', async () => {
+    const dataDir = tempDir();
+    const { child, vars } = await serve('--data-dir', dataDir);
+    const policyFile = join(dataDir, 'reader.json');
+    writeFileSync(
+      policyFile,
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+      }),
+    );
+    const added = await coffer('credentials', 'add', 'reader', '--policy', policyFile, '--data-dir', dataDir);
+    expect(added.code).toBe(0);
+    const reader = clientFrom({ ...vars, ...parseExports(added.stdout) });
+    await clientFrom(vars).send(new CreateSecretCommand({ Name: 'cli/readable', SecretString: 'r' }));
+    expect((await reader.send(new GetSecretValueCommand({ SecretId: 'cli/readable' }))).SecretString).toBe(
+      'r',
+    );
+    await expect(reader.send(new ListSecretsCommand({}))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+
+    const listed = await coffer('credentials', 'list', '--data-dir', dataDir, '--json');
+    expect((JSON.parse(listed.stdout) as { userName: string }[]).map((c) => c.userName).sort()).toEqual([
+      'coffer-admin',
+      'reader',
+    ]);
+    expect(listed.stdout).not.toContain(parseExports(added.stdout).AWS_SECRET_ACCESS_KEY);
+    expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(0);
+    expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(1);
+    child.kill('SIGTERM');
+    await exited(child);
+  });
+
+  it('reports usage mistakes with exit code 2 and run-time failures with exit code 1, in one line', async () => {
+    const badPort = await coffer('serve', '--port', 'abc');
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('must be a whole number');
+    const unknown = await coffer('nonsense');
+    expect(unknown.code).toBe(2);
+    const noData = await coffer('env', '--data-dir', join(tempDir(), 'missing'));
+    expect(noData.code).toBe(1);
+    expect(noData.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noData.stderr).toContain('coffer serve');
+  });
+
+  it('has help with examples for every command', async () => {
+    for (const command of ['serve', 'env', 'audit', 'credentials add']) {
+      const help = await coffer(...command.split(' '), '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Example');
+    }
+    const version = await coffer('--version');
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
