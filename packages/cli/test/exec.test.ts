@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 import { SecretMasker } from '../src/exec/mask.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -47,19 +48,12 @@ describe('coffer exec', () => {
   }
 
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ port: 0, inMemory: true });
+    server = await startTestServer();
     env = {
       ...process.env,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
-      AWS_REGION: server.region,
-      AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+      ...awsEnvFor(server),
     };
-    client = new SecretsManagerClient({
-      endpoint: server.endpoint,
-      region: server.region,
-      credentials: server.credentials,
-    });
+    client = clientFor(server);
     await client.send(
       new CreateSecretCommand({
         Name: 'exec/db',

@@ -8,8 +8,8 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
-  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { clientFor, exportsIn, serverFromEnv } from '@coffer/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -23,28 +23,6 @@ async function coffer(...args: string[]): Promise<{ code: number; stdout: string
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-/** Parses `export NAME=value` lines as printed by serve/env. */
-function parseExports(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const match of text.matchAll(/^export (\w+)=(.*)$/gm)) {
-    const [, name = '', raw = ''] = match;
-    vars[name] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-  }
-  return vars;
-}
-
-function clientFrom(vars: Record<string, string>): SecretsManagerClient {
-  return new SecretsManagerClient({
-    endpoint: vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
-    region: vars.AWS_REGION ?? '',
-    credentials: {
-      accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
-    },
-    maxAttempts: 1,
-  });
 }
 
 /** Starts `coffer serve` and resolves once it has printed its exports. */
@@ -66,7 +44,7 @@ async function serve(
     });
     child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
   });
-  return { child, vars: parseExports(out), stderr: () => err };
+  return { child, vars: exportsIn(out), stderr: () => err };
 }
 
 const exited = (child: ChildProcess) =>
@@ -95,7 +73,7 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       'AWS_SECRET_ACCESS_KEY',
     ]);
     expect(vars.AWS_ENDPOINT_URL_SECRETS_MANAGER).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const client = clientFrom(vars);
+    const client = clientFor(serverFromEnv(vars));
     await client.send(new CreateSecretCommand({ Name: 'cli/one', SecretString: 'v' }));
     expect((await client.send(new GetSecretValueCommand({ SecretId: 'cli/one' }))).SecretString).toBe('v');
     expect(stderr()).toContain('listening on');
@@ -108,10 +86,10 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     const { child, vars } = await serve('--data-dir', dataDir);
     const env = await coffer('env', '--data-dir', dataDir);
     expect(env.code).toBe(0);
-    expect(parseExports(env.stdout)).toEqual(vars);
+    expect(exportsIn(env.stdout)).toEqual(vars);
 
     const canary = `canary-${Math.random().toString(36).slice(2)}`;
-    const client = clientFrom(vars);
+    const client = clientFor(serverFromEnv(vars));
     await client.send(new CreateSecretCommand({ Name: 'cli/audited', SecretString: canary }));
     await client.send(new GetSecretValueCommand({ SecretId: 'cli/audited' }));
     // The audit file is written asynchronously; poll until both calls are there.
@@ -147,8 +125,10 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     );
     const added = await coffer('credentials', 'add', 'reader', '--policy', policyFile, '--data-dir', dataDir);
     expect(added.code).toBe(0);
-    const reader = clientFrom({ ...vars, ...parseExports(added.stdout) });
-    await clientFrom(vars).send(new CreateSecretCommand({ Name: 'cli/readable', SecretString: 'r' }));
+    const reader = clientFor(serverFromEnv({ ...vars, ...exportsIn(added.stdout) }));
+    await clientFor(serverFromEnv(vars)).send(
+      new CreateSecretCommand({ Name: 'cli/readable', SecretString: 'r' }),
+    );
     expect((await reader.send(new GetSecretValueCommand({ SecretId: 'cli/readable' }))).SecretString).toBe(
       'r',
     );
@@ -161,7 +141,7 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       'coffer-admin',
       'reader',
     ]);
-    expect(listed.stdout).not.toContain(parseExports(added.stdout).AWS_SECRET_ACCESS_KEY);
+    expect(listed.stdout).not.toContain(exportsIn(added.stdout).AWS_SECRET_ACCESS_KEY);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(0);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(1);
     child.kill('SIGTERM');

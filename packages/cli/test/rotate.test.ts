@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { lambdaArn, writeFakeFunction } from '@coffer/testing';
+import { clientFor, exportsIn, lambdaArn, serverFromEnv, writeFakeFunction } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -74,18 +74,8 @@ describe('coffer rotate', () => {
       });
       child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${err}`)));
     });
-    for (const match of out.matchAll(/^export (\w+)=(.*)$/gm)) {
-      const [, name = '', raw = ''] = match;
-      vars[name] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-    }
-    client = new SecretsManagerClient({
-      endpoint: vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
-      region: vars.AWS_REGION ?? '',
-      credentials: {
-        accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
-        secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
-      },
-    });
+    Object.assign(vars, exportsIn(out));
+    client = clientFor(serverFromEnv(vars));
   });
   afterAll(async () => {
     child.kill('SIGTERM');

@@ -3,10 +3,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
 import { parse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -71,22 +72,15 @@ describe('coffer secret commands', () => {
   }
 
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ port: 0, inMemory: true });
+    server = await startTestServer();
     env = {
       ...process.env,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
-      AWS_REGION: server.region,
-      AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+      ...awsEnvFor(server),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NO_COLOR: '',
       FORCE_COLOR: '',
     };
-    admin = new SecretsManagerClient({
-      endpoint: server.endpoint,
-      region: server.region,
-      credentials: server.credentials,
-    });
+    admin = clientFor(server);
     dir = mkdtempSync(join(tmpdir(), 'coffer-commands-'));
   });
   afterAll(async () => {

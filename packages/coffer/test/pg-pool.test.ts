@@ -17,6 +17,7 @@ import {
   startTestServer,
   uniqueName,
 } from '@coffer/testing';
+import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClosedError, SecretCache } from '../src/index.js';
@@ -28,7 +29,6 @@ import {
 } from '../src/pg/index.js';
 import { createRotationHandler, RotationContext, type Rotator } from '../src/rotation/index.js';
 import { alternatingUsers, scramSha256Verifier, singleUser } from '../src/rotation/postgres/index.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
 
 let db: TestPostgres;
 let admin: pg.Client;
@@ -41,7 +41,7 @@ const caches: SecretCache[] = [];
 const pools: RotatingPool[] = [];
 
 beforeAll(async () => {
-  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
+  [db, server] = await Promise.all([startTestPostgres(), startTestServer()]);
   sm = clientFor(server);
   admin = await db.admin();
   // The alternating-users rotator's master: the superuser, in AWS's layout.

@@ -9,10 +9,10 @@ import {
   startTestServer,
   uniqueName,
 } from '@coffer/testing';
+import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSecret, InvalidSecretFormatError, SecretCache, type StandardSchemaV1 } from '../src/index.js';
 import { createRotatingPool } from '../src/pg/index.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
 
 let server: LocalSecretsManager;
 let sm: SecretsManagerClient;
@@ -96,7 +96,7 @@ describe('review: getMany', () => {
 describe('review: RotatingPool', () => {
   let db: TestPostgres;
   beforeAll(async () => {
-    db = await startPostgres();
+    db = await startTestPostgres();
   }, 120_000);
   afterAll(async () => {
     await db?.stop();

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import { captureLogger, clientFor, createSecret, startTestServer } from '@coffer/testing';
+import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,7 +25,6 @@ import {
   scramSha256Verifier,
   singleUser,
 } from '../src/rotation/postgres/index.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
 
 /**
  * The rotators against a real PostgreSQL (logging every statement) and the local Secrets Manager, through the
@@ -48,7 +48,7 @@ const logger = captureLogger();
 const passwords = new Set<string>();
 
 beforeAll(async () => {
-  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
+  [db, server] = await Promise.all([startTestPostgres(), startTestServer()]);
   sm = clientFor(server);
   admin = await db.admin();
   passwords.add(db.adminPassword);

@@ -10,10 +10,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import { clientFor, createSecret, startTestServer } from '@coffer/testing';
+import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scramSha256Verifier } from '../src/rotation/postgres/index.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
 
 /**
  * The whole path a deployed rotation takes, locally: RotateSecret on the local Secrets Manager runs the same
@@ -65,7 +65,7 @@ export const handler = createRotationHandler({ rotator: ${rotator} });
 `,
     );
   }
-  [db, server] = await Promise.all([startPostgres(), startTestServer()]);
+  [db, server] = await Promise.all([startTestPostgres(), startTestServer()]);
   server.registerRotationFunction(SINGLE, join(dir, 'single.mjs'));
   server.registerRotationFunction(ALTERNATING, join(dir, 'alternating.mjs'));
   sm = clientFor(server);

@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scramSha256Verifier } from '../src/rotation/postgres/scram.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
 
 const hmac = (key: Buffer, text: string): Buffer => createHmac('sha256', key).update(text).digest();
 
@@ -78,7 +78,7 @@ describe('PostgreSQL accepts the verifier', () => {
   let admin: pg.Client;
 
   beforeAll(async () => {
-    db = await startPostgres();
+    db = await startTestPostgres();
     admin = await db.admin();
     // Make TCP logins use the SCRAM-SHA-256 exchange (the embedded server defaults to plain "password").
     const { rows } = await admin.query<{ hba_file: string }>('SHOW hba_file');

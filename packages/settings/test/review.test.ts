@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, startTestServer } from '@coffer/testing';
 import { SecretCache, type StandardSchemaV1 } from 'coffer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 import { defineSettings, SettingsError, secret } from '../src/index.js';
 
 describe('settings review', () => {
@@ -39,13 +40,8 @@ describe('settings review', () => {
   };
 
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ port: 0, inMemory: true });
-    client = new SecretsManagerClient({
-      endpoint: server.endpoint,
-      region: server.region,
-      credentials: server.credentials,
-      maxAttempts: 1,
-    });
+    server = await startTestServer();
+    client = clientFor(server);
   });
   afterAll(async () => {
     await server.close();

@@ -6,14 +6,15 @@ import { inspect } from 'node:util';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { clientFor, startTestServer } from '@coffer/testing';
 import { Secret, SecretCache } from 'coffer';
 import * as v from 'valibot';
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type LocalSecretsManager, startLocalSecretsManager } from '../../local/src/index.js';
 import { defineSettings, SettingsError, secret } from '../src/index.js';
 
 const canary = () => `canary-${randomUUID()}`;
@@ -46,13 +47,8 @@ describe('settings', () => {
   };
 
   beforeAll(async () => {
-    server = await startLocalSecretsManager({ port: 0, inMemory: true });
-    client = new SecretsManagerClient({
-      endpoint: server.endpoint,
-      region: server.region,
-      credentials: server.credentials,
-      maxAttempts: 1,
-    });
+    server = await startTestServer();
+    client = clientFor(server);
   });
   afterAll(async () => {
     await server.close();
@@ -300,13 +296,8 @@ describe('settings', () => {
       },
     ]);
 
-    const down = await startLocalSecretsManager({ port: 0, inMemory: true });
-    const offline = new SecretsManagerClient({
-      endpoint: down.endpoint,
-      region: down.region,
-      credentials: down.credentials,
-      maxAttempts: 1,
-    });
+    const down = await startTestServer();
+    const offline = clientFor(down);
     await down.close();
     const unavailable = await defineSettings({
       schema: { database: { user: z.string(), password: secret(z.string()) } },

@@ -5,4 +5,12 @@
 export { type FaultProxy, type ProxyMode, startProxy } from './fault-proxy.js';
 export { type FakeFunctionOptions, lambdaArn, writeFakeFunction } from './rotation-functions.js';
 export { canaries, canary, captureLogger, createSecret, expectNoCanary, uniqueName } from './secrets.js';
-export { clientFor, errorOf, startTestServer, type TestClientOptions } from './server.js';
+export {
+  awsEnvFor,
+  clientFor,
+  errorOf,
+  exportsIn,
+  serverFromEnv,
+  startTestServer,
+  type TestClientOptions,
+} from './server.js';

@@ -51,3 +51,33 @@ export async function errorOf(
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+type ServerDescription = Pick<LocalSecretsManager, 'endpoint' | 'region' | 'credentials'>;
+
+/** The variables that point the AWS SDK, the AWS CLI and `coffer` at a server. */
+export const awsEnvFor = (server: ServerDescription): Record<string, string> => ({
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
+  AWS_REGION: server.region,
+  AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+});
+
+/** The `export NAME=value` lines `coffer serve` and `coffer env` print, read back (shell quoting undone). */
+export function exportsIn(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const match of text.matchAll(/^export (\w+)=(.*)$/gm)) {
+    const [, name = '', raw = ''] = match;
+    vars[name] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
+  }
+  return vars;
+}
+
+/** A server described by those variables, for clientFor. */
+export const serverFromEnv = (vars: Record<string, string | undefined>): ServerDescription => ({
+  endpoint: vars.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
+  region: vars.AWS_REGION ?? '',
+  credentials: {
+    accessKeyId: vars.AWS_ACCESS_KEY_ID ?? '',
+    secretAccessKey: vars.AWS_SECRET_ACCESS_KEY ?? '',
+  },
+});

