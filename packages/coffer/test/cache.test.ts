@@ -476,4 +476,18 @@ describe('SecretCache against the local server', () => {
     await other.close();
     await expect(other.get(name)).rejects.toThrow(/closed/);
   });
+
+  it('a partial ARN is never answered with another secret whose name extends it', async () => {
+    const base = uniqueName('cache/db');
+    const mine = canary();
+    const other = canary();
+    const { arn } = await createSecret(client, { Name: base, SecretString: mine });
+    await createSecret(client, { Name: `${base}-2`, SecretString: other });
+    const partial = arn.slice(0, -7);
+    await using cache = new SecretCache({ client: client });
+    const [second, first] = await cache.getMany([`${base}-2`, partial]);
+    expect(second?.value.reveal()).toBe(other);
+    expect(first?.value.reveal()).toBe(mine);
+    expect(first?.name).toBe(base);
+  });
 });

@@ -507,4 +507,20 @@ describe('createRotatingPool', () => {
     expect(logs).toContain('password authentication failed');
     for (const value of canaries) expect(logs.includes(value), 'PostgreSQL logged a password').toBe(false);
   });
+
+  it('a query the client refuses at once (no text) does not leak the pooled connection', async () => {
+    const name = uniqueName('pool/refused');
+    await createSecret(sm, {
+      Name: name,
+      SecretString: db.secretJson(),
+    });
+    await using cache = new SecretCache({ client: sm });
+    const pool = createRotatingPool({ secretId: name, cache, max: 1, connectionTimeoutMillis: 2_000 });
+    try {
+      await expect(pool.query(undefined as unknown as string)).rejects.toThrow(TypeError);
+      await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  }, 30_000);
 });

@@ -9,10 +9,8 @@ import {
   startTestServer,
   uniqueName,
 } from '@coffer/testing';
-import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSecret, InvalidSecretFormatError, SecretCache, type StandardSchemaV1 } from '../src/index.js';
-import { createRotatingPool } from '../src/pg/index.js';
 
 let server: LocalSecretsManager;
 let sm: SecretsManagerClient;
@@ -27,13 +25,13 @@ afterAll(async () => {
 
 /** A hand-written Standard Schema, so the test depends on no validator library. */
 const schemaOf = (validate: (value: unknown) => StandardSchemaV1.Result<unknown>): StandardSchemaV1 => ({
-  '~standard': { version: 1, vendor: 'review', validate },
+  '~standard': { version: 1, vendor: 'leaks', validate },
 });
 
-describe('review: leaks', () => {
+describe('no secret value leaks from a cache, a throwing schema or an escaped validator message', () => {
   it('util.inspect(cache) does not show cached secret values', async () => {
     const value = canary();
-    const name = uniqueName('review/inspect');
+    const name = uniqueName('leaks/inspect');
     await createSecret(sm, { Name: name, SecretString: value });
     await using cache = new SecretCache({ client: sm });
     expect((await cache.get(name)).value.reveal()).toBe(value);
@@ -43,7 +41,7 @@ describe('review: leaks', () => {
 
   it('a schema that throws (e.g. a JSON.parse transform) does not leak the value', async () => {
     const password = canary();
-    const name = uniqueName('review/throws');
+    const name = uniqueName('leaks/throws');
     await createSecret(sm, { Name: name, SecretString: JSON.stringify({ password }) });
     // What `z.string().transform((s) => JSON.parse(s))` does on a value that is not JSON.
     const schema = schemaOf((v) => {
@@ -61,7 +59,7 @@ describe('review: leaks', () => {
 
   it('a validator message that quotes the value JSON-escaped is scrubbed', async () => {
     const password = `${canary()}"quoted\\`;
-    const name = uniqueName('review/escaped');
+    const name = uniqueName('leaks/escaped');
     await createSecret(sm, { Name: name, SecretString: JSON.stringify({ password }) });
     const schema = schemaOf((v) => ({
       issues: [
@@ -75,46 +73,4 @@ describe('review: leaks', () => {
     expect(error).toBeInstanceOf(InvalidSecretFormatError);
     expectNoCanary(error, 'escaped schema error');
   });
-});
-
-describe('review: getMany', () => {
-  it('a partial ARN is never answered with another secret whose name extends it', async () => {
-    const base = uniqueName('review/db');
-    const mine = canary();
-    const other = canary();
-    const { arn } = await createSecret(sm, { Name: base, SecretString: mine });
-    await createSecret(sm, { Name: `${base}-2`, SecretString: other });
-    const partial = arn.slice(0, -7);
-    await using cache = new SecretCache({ client: sm });
-    const [second, first] = await cache.getMany([`${base}-2`, partial]);
-    expect(second?.value.reveal()).toBe(other);
-    expect(first?.value.reveal()).toBe(mine);
-    expect(first?.name).toBe(base);
-  });
-});
-
-describe('review: RotatingPool', () => {
-  let db: TestPostgres;
-  beforeAll(async () => {
-    db = await startTestPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await db?.stop();
-  });
-
-  it('a query the client refuses at once (no text) does not leak the pooled connection', async () => {
-    const name = uniqueName('review/pool');
-    await createSecret(sm, {
-      Name: name,
-      SecretString: db.secretJson(),
-    });
-    await using cache = new SecretCache({ client: sm });
-    const pool = createRotatingPool({ secretId: name, cache, max: 1, connectionTimeoutMillis: 2_000 });
-    try {
-      await expect(pool.query(undefined as unknown as string)).rejects.toThrow(TypeError);
-      await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
-    } finally {
-      await pool.end();
-    }
-  }, 30_000);
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSettings, SettingsError, secret } from '../src/index.js';
 
-describe('settings review', () => {
+describe('settings never show a value, whatever the schema does', () => {
   let server: LocalSecretsManager;
   let client: SecretsManagerClient;
   const canaries: string[] = [];
