@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startLocalSecretsManager } from '@coffer/local';
 import { SecretCache } from 'coffer';
+import { abortable } from 'coffer/internal';
 import { startLoad } from './load.js';
 import { type DemoPostgres, loadEmbeddedPostgres, startPostgres } from './postgres.js';
 import { type DemoSummary, Progress, type Snapshot } from './progress.js';
@@ -54,28 +55,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** Resolves or rejects with `work`, or rejects with Interrupted as soon as the signal fires. */
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => {});
-    return Promise.reject(new Interrupted());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Interrupted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /** Stops what was started, last first; each step is bounded so a stuck one cannot hang the exit. */
 class Cleanup {
   private readonly steps: { name: string; run: () => Promise<void> | void }[] = [];
@@ -104,6 +83,11 @@ class Cleanup {
 
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
   const { signal, log } = io;
+  /** Waits for `work` unless the demo is stopped, which always ends as Interrupted, whatever the signal says. */
+  const unlessStopped = <T>(work: Promise<T>): Promise<T> =>
+    abortable(work, signal).catch((error: unknown) => {
+      throw signal.aborted ? new Interrupted() : error;
+    });
   // Fails with one line, before anything starts, when the optional dependencies are missing.
   await loadEmbeddedPostgres();
   const cleanup = new Cleanup();
@@ -144,12 +128,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       db ??= await dbStart.catch(() => undefined);
       await db?.stop();
     });
-    db = await unlessAborted(dbStart, signal);
+    db = await unlessStopped(dbStart);
     tempDirs.push(db.dir);
     log(`PostgreSQL              127.0.0.1:${db.port}   (data in ${db.dir})\n`);
 
     // 2. Secrets in AWS's layout, and the app's database user.
-    const { apiKey } = await unlessAborted(createSecrets(sm, db), signal);
+    const { apiKey } = await unlessStopped(createSecrets(sm, db));
     log(
       `Secrets                 ${SECRETS.master} (superuser), ${SECRETS.database} (user ${APP_USER}), ${SECRETS.apiKey}\n`,
     );
@@ -157,7 +141,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     // 3. The rotation function, run by the local server in a child process as Lambda would run it.
     const fn = writeRotationFunction(dir, options.strategy);
     server.registerRotationFunction(ROTATION_LAMBDA, fn);
-    await unlessAborted(enableRotation(sm, server), signal);
+    await unlessStopped(enableRotation(sm, server));
     log(`Rotation                ${options.strategy}, ${fn}\n`);
 
     // 4. The service: typed settings and a rotating pg pool, all through one short-TTL cache.
@@ -169,7 +153,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       apiKeySecret: SECRETS.apiKey,
     });
     cleanup.add('the service', async () => (await serviceStart.catch(() => undefined))?.close());
-    const service = await unlessAborted(serviceStart, signal);
+    const service = await unlessStopped(serviceStart);
     log(
       `Service                 http://127.0.0.1:${service.port}/whoami   (secret cache TTL ${options.ttlMs / 1000} s)\n`,
     );
@@ -216,7 +200,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       const t0 = performance.now();
       progress.event(`  ↻ rotating ${SECRETS.database} (${i + 1}/${options.rotations})...`);
       try {
-        await unlessAborted(rotateOnce(sm, server), signal);
+        await unlessStopped(rotateOnce(sm, server));
         rotations++;
         progress.event(
           `  ✓ rotation ${i + 1}/${options.rotations} done in ${Math.round(performance.now() - t0)} ms`,
