@@ -28,7 +28,7 @@ const shortUrl = (url) => {
  * @param {string} file path of a .cpuprofile
  * @returns {{ totalMs: number, byFunction: {name: string, ms: number, share: number}[], byOrigin: {name: string, ms: number, share: number}[] }}
  */
-export function summarizeCpuProfile(file) {
+function summarizeCpuProfile(file) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMs = new Map();

@@ -29,7 +29,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
  * imports its action.ts only when that command runs, so that `--help`, `--version` and the definitions of the
  * other commands never load the AWS SDK, the local server or the coffer library.
  */
-export function buildProgram(io: CliIo = processIo): Command {
+function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('coffer')
     .description(
       'Coffer: AWS Secrets Manager for Node.js services, and a local Secrets Manager to develop against.',

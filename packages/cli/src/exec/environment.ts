@@ -9,7 +9,7 @@ import {
 import { toEnvName, toSecretReference } from 'coffer/internal';
 
 /** Where a variable's value came from, for collision reports. */
-export interface InjectedVariable {
+interface InjectedVariable {
   readonly name: string;
   readonly value: string;
   readonly source: string;

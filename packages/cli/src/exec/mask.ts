@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
-export const MASK = Buffer.from('*****');
+const MASK = Buffer.from('*****');
 
 /**
  * Replaces secret values in a byte stream with a mask, including values split across chunks: bytes that could

@@ -4,7 +4,7 @@ import { CliError, EXIT } from '../errors.js';
 import type { CliIo } from '../io.js';
 
 /** Reads all of stdin. */
-export async function readStdin(): Promise<Buffer> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

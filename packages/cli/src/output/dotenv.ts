@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'dotenv';
 
 /** Keys dotenv can read back: its parser takes `[\w.-]+`. */
-export const DOTENV_KEY = /^[\w.-]+$/;
+const DOTENV_KEY = /^[\w.-]+$/;
 
 /**
  * One value written so that dotenv's parser gives it back unchanged, or undefined when no form can.

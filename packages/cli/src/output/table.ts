@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 
 /** Width on screen: escape codes take none, and a code point counts once (good enough for names and dates). */
-export const displayWidth = (text: string): number => [...stripVTControlCharacters(text)].length;
+const displayWidth = (text: string): number => [...stripVTControlCharacters(text)].length;
 
 const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
 

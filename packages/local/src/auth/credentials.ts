@@ -31,7 +31,7 @@ function newAccessKeyId(): string {
 const newSecretAccessKey = (): string =>
   randomBytes(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B');
 
-export const ADMIN_USER = 'coffer-admin';
+const ADMIN_USER = 'coffer-admin';
 
 /** The credentials the server accepts, kept in the store (secret keys sealed under the master key). */
 export class CredentialRegistry {

@@ -9,7 +9,7 @@ import {
 import type { Credential } from './credentials.js';
 
 /** AWS refuses requests whose X-Amz-Date is more than five minutes from its clock. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;._-]+),\s*Signature=([0-9a-f]{64})\s*$/;
@@ -292,7 +292,7 @@ function parseAmzDateUncached(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-export const formatAmzDate = (ms: number): string =>
+const formatAmzDate = (ms: number): string =>
   new Date(ms)
     .toISOString()
     .replace(/[-:]/g, '')

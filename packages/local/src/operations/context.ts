@@ -33,9 +33,9 @@ export const SECRET_ID: StringRule & { required: true } = { required: true, min:
 export const VERSION_ID: StringRule = { min: 32, max: 64 };
 export const VERSION_STAGE: StringRule = { min: 1, max: 256 };
 export const TOKEN: StringRule = { min: 32, max: 64 };
-export const SECRET_STRING: StringRule = { min: 1, max: 65_536, sensitive: true, bytes: true };
-export const SECRET_BINARY = { min: 1, max: 65_536 };
-export const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
+const SECRET_STRING: StringRule = { min: 1, max: 65_536, sensitive: true, bytes: true };
+const SECRET_BINARY = { min: 1, max: 65_536 };
+const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
 
 export const arnPrefix = (ctx: Pick<OperationContext, 'region' | 'accountId'>): string =>
   `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:`;

@@ -3,7 +3,7 @@ import type { Input } from '../protocol/input.js';
 import type { SecretRecord } from '../store/store.js';
 import { authorize, describe, type Operation, type OperationContext } from './context.js';
 
-export type FilterKey =
+type FilterKey =
   | 'description'
   | 'name'
   | 'tag-key'
@@ -85,11 +85,7 @@ function valueMatches(fields: string[], value: string, key: FilterKey, ignoreCas
  * AWS's filter semantics: values of one filter are ORed, filters are ANDed, and a value starting
  * with `!` excludes secrets that match it.
  */
-export function matchesFilters(
-  ctx: OperationContext,
-  secret: SecretRecord,
-  filters: readonly Filter[],
-): boolean {
+function matchesFilters(ctx: OperationContext, secret: SecretRecord, filters: readonly Filter[]): boolean {
   return filters.every(({ key, values }) => {
     const [fields, ignoreCase] = fieldsFor(ctx, secret, key);
     const negated = values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));

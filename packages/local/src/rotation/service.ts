@@ -19,9 +19,9 @@ export const ALL_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 
 export const SERVICE_PRINCIPAL = 'secretsmanager.amazonaws.com';
 /** The credential rotation functions get: full access, as a rotation function's role usually has. */
 export const ROTATION_USER = 'secretsmanager-rotation';
-export const DEFAULT_STEP_TIMEOUT_MS = 60_000;
+const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 /** A failed scheduled rotation is tried again after this long (on AWS: in the next rotation window). */
-export const SCHEDULED_RETRY_MS = 3_600_000;
+const SCHEDULED_RETRY_MS = 3_600_000;
 
 const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/;

@@ -8,7 +8,7 @@ import { limitExceeded } from '../protocol/errors.js';
 import type { SecretValue, Store } from './store.js';
 
 /** AWS keeps at most this many versions; unlabeled ones older than a day are pruned to stay under it. */
-export const MAX_VERSIONS = 100;
+const MAX_VERSIONS = 100;
 const PRUNE_MIN_AGE_MS = 86_400_000;
 
 /**
@@ -28,7 +28,7 @@ export function moveStages(store: Store, arn: string, versionId: string, stages:
  * Makes room for a new version as AWS does: unlabeled versions older than a day are pruned; if none
  * can go, the secret is at its version quota. Returns the version when it already exists.
  */
-export function makeRoom(
+function makeRoom(
   store: Store,
   arn: string,
   versionId: string,

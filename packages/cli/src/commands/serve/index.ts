@@ -14,7 +14,7 @@ const DEFAULT_PORT: typeof LOCAL_DEFAULT_PORT = 4584;
 const DEFAULT_HOST: typeof LOCAL_DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_REGION: typeof LOCAL_DEFAULT_REGION = 'us-east-1';
 
-export const parsePort = (value: string): number => {
+const parsePort = (value: string): number => {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535)
     throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
@@ -22,7 +22,7 @@ export const parsePort = (value: string): number => {
 };
 
 /** `<arn>=<path>`, repeatable: collected into a map. */
-export const parseRotationFunction = (value: string, previous: Record<string, string> = {}) => {
+const parseRotationFunction = (value: string, previous: Record<string, string> = {}) => {
   const at = value.lastIndexOf('=');
   if (at <= 0 || at === value.length - 1 || !value.startsWith('arn:')) {
     throw new InvalidArgumentError(
