@@ -8,7 +8,7 @@ import { ClosedError, CofferError, SecretNotFoundError } from '../errors.js';
 import { type CofferLogger, silentLogger } from '../logger.js';
 import type { SecretResult } from '../read/decode.js';
 import { checkSecretId } from '../read/options.js';
-import { PENDING } from '../stages.js';
+import { CURRENT, PENDING } from '../stages.js';
 import { credentialsOf, type DatabaseCredentials } from './credentials.js';
 import { DatabaseAuthenticationError } from './errors.js';
 
@@ -417,7 +417,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
         if (stage === 'pending' && error instanceof SecretNotFoundError) return;
         this.#logger.warn?.(
           { secretId: this.#secretId, stage, code: codeOf(error) },
-          `coffer/pg: reading ${stage === 'current' ? 'AWSCURRENT' : PENDING} of secret ${this.#secretId} after an authentication failure failed (${codeOf(error)})`,
+          `coffer/pg: reading ${stage === 'current' ? CURRENT : PENDING} of secret ${this.#secretId} after an authentication failure failed (${codeOf(error)})`,
         );
       }
     })().finally(() => {

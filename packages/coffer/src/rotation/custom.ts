@@ -1,4 +1,5 @@
 import type { Secret } from '../secret/secret.js';
+import { CURRENT, PENDING } from '../stages.js';
 import type { RotationContext } from './context.js';
 import { RotationError } from './errors.js';
 import type { Rotator } from './handler.js';
@@ -40,7 +41,7 @@ export function custom(steps: CustomRotatorSteps): Rotator {
     if (typeof steps?.[name] !== 'function') throw new TypeError(`custom() needs a ${name} function.`);
   }
   const pendingOf = async (ctx: RotationContext): Promise<Secret<string>> => {
-    const pending = await ctx.read('AWSPENDING');
+    const pending = await ctx.read(PENDING);
     if (pending === undefined) {
       throw new RotationError(
         `${ctx.step}: the pending version ${ctx.token} has no value; run createSecret first.`,
@@ -54,8 +55,8 @@ export function custom(steps: CustomRotatorSteps): Rotator {
   };
   return {
     async createSecret(ctx) {
-      if ((await ctx.read('AWSPENDING')) !== undefined) return;
-      await ctx.writePending(await steps.generate(await ctx.read('AWSCURRENT'), ctx));
+      if ((await ctx.read(PENDING)) !== undefined) return;
+      await ctx.writePending(await steps.generate(await ctx.read(CURRENT), ctx));
     },
     async setSecret(ctx) {
       await steps.set(await pendingOf(ctx), ctx);

@@ -1,4 +1,5 @@
 import { DescribeSecretCommand, type DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { CURRENT, PENDING, PREVIOUS } from 'coffer/internal';
 import { call } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
 import type { CliIo } from '../../io.js';
@@ -14,7 +15,7 @@ export interface DescribeOptions extends AwsOptions {
 /** Versions, AWSCURRENT first, then AWSPREVIOUS, AWSPENDING and any others. */
 function versionsOf(out: DescribeSecretCommandOutput): { versionId: string; stages: string[] }[] {
   const rank = (stages: string[]) => {
-    const order = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'];
+    const order: string[] = [CURRENT, PREVIOUS, PENDING];
     const best = Math.min(...stages.map((s) => (order.includes(s) ? order.indexOf(s) : order.length)));
     return Number.isFinite(best) ? best : order.length + 1;
   };
@@ -95,10 +96,7 @@ export async function run(io: CliIo, secretId: string, options: DescribeOptions)
   io.stdout(
     renderTable(
       ['VERSION ID', 'STAGES'],
-      versions.map((v) => [
-        v.versionId,
-        v.stages.map((s) => (s === 'AWSCURRENT' ? style.green(s) : s)).join(' '),
-      ]),
+      versions.map((v) => [v.versionId, v.stages.map((s) => (s === CURRENT ? style.green(s) : s)).join(' ')]),
       style.bold,
     ),
   );

@@ -1,4 +1,5 @@
 import { ListSecretVersionIdsCommand, type SecretVersionsListEntry } from '@aws-sdk/client-secrets-manager';
+import { CURRENT } from 'coffer/internal';
 import { call } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
 import type { CliIo } from '../../io.js';
@@ -71,7 +72,7 @@ export async function run(io: CliIo, secretId: string, options: HistoryOptions):
         humanDate(v.CreatedDate),
         (v.VersionStages ?? []).length === 0
           ? style.dim('(deprecated)')
-          : (v.VersionStages ?? []).map((s) => (s === 'AWSCURRENT' ? style.green(s) : s)).join(' '),
+          : (v.VersionStages ?? []).map((s) => (s === CURRENT ? style.green(s) : s)).join(' '),
         v.LastAccessedDate === undefined ? '-' : v.LastAccessedDate.toISOString().slice(0, 10),
       ]),
       style.bold,

@@ -7,6 +7,7 @@ import {
   type RotateSecretCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { type AuditEntry, auditLogPath, findRunningServer } from '@coffer/local';
+import { CURRENT, PENDING } from 'coffer/internal';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
 import { CliError } from '../../errors.js';
 import { readNewLines } from '../../input/log-tail.js';
@@ -151,28 +152,24 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
         break;
       }
       const labels = described.VersionIdsToStages?.[versionId] ?? [];
-      const state = labels.includes('AWSCURRENT')
-        ? 'AWSCURRENT'
-        : labels.includes('AWSPENDING')
-          ? 'AWSPENDING'
-          : '';
+      const state = labels.includes(CURRENT) ? CURRENT : labels.includes(PENDING) ? PENDING : '';
       if (state !== seen && state !== '') {
         seen = state;
         const report: StepReport = {
-          step: state === 'AWSCURRENT' ? 'finishSecret' : 'createSecret',
+          step: state === CURRENT ? 'finishSecret' : 'createSecret',
           outcome: 'success',
           durationMs: Date.now() - stepStart,
         };
         steps.push(report);
         if (human) {
           io.stdout(
-            state === 'AWSCURRENT'
+            state === CURRENT
               ? `  ✓ version ${versionId} is AWSCURRENT (finishSecret done)\n`
               : `  ✓ version ${versionId} staged AWSPENDING\n`,
           );
         }
       }
-      if (state === 'AWSCURRENT') break;
+      if (state === CURRENT) break;
       if (Date.now() > deadline) {
         failure = `Rotation of ${name} did not finish within ${options.timeout} s: version ${versionId} is not AWSCURRENT yet; check the rotation function's logs.`;
         break;

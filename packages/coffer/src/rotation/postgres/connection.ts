@@ -7,7 +7,7 @@ import {
   parseDatabaseSecret,
 } from '../../database/secret.js';
 import type { Secret } from '../../secret/secret.js';
-import { type AwsStage, CURRENT } from '../../stages.js';
+import { type AwsStage, CURRENT, PENDING, PREVIOUS } from '../../stages.js';
 import type { PasswordOptions, RotationContext } from '../context.js';
 import { RotationError } from '../errors.js';
 
@@ -102,19 +102,19 @@ function parseCredential(
 /** The credential in a version of the rotated secret; undefined only for a missing AWSPREVIOUS. */
 export async function credentialOf(
   ctx: RotationContext,
-  stage: 'AWSPREVIOUS',
+  stage: typeof PREVIOUS,
 ): Promise<Credential | undefined>;
 export async function credentialOf(
   ctx: RotationContext,
-  stage: 'AWSCURRENT' | 'AWSPENDING',
+  stage: typeof CURRENT | typeof PENDING,
 ): Promise<Credential>;
 export async function credentialOf(ctx: RotationContext, stage: AwsStage): Promise<Credential | undefined> {
   const json = await ctx.readJson(stage);
   if (json === undefined) {
-    if (stage === 'AWSPREVIOUS') return undefined;
+    if (stage === PREVIOUS) return undefined;
     throw fail(
       ctx,
-      stage === 'AWSPENDING'
+      stage === PENDING
         ? `The pending version ${ctx.token} of secret ${ctx.secretId} has no value: run createSecret first.`
         : `Secret ${ctx.secretId} has no AWSCURRENT value to rotate from.`,
     );
