@@ -8,11 +8,12 @@ export { abortable } from './abortable.js';
 export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
-export { redact } from './secret/redact.js';
+export { Redactor, redact, secretForms } from './secret/redact.js';
 export { isSecret, MASK } from './secret/secret.js';
 export { CURRENT, PENDING, PREVIOUS } from './stages.js';
 export {
   isStandardSchema,
+  issueKind,
   issuePath,
   issuePathKeys,
   validateStandard,

@@ -52,6 +52,29 @@ export function issuePath(issue: StandardSchemaV1.Issue): string {
   return keys.length === 0 ? '(root)' : keys.join('.');
 }
 
+/** Issue fields that describe the schema's requirement, never the input (which `received`/`actual` may quote). */
+const REQUIREMENT_FIELDS = ['format', 'expected', 'minimum', 'maximum', 'origin'] as const;
+
+/**
+ * What kind of problem an issue is, from the fields validators add beside `message`: zod's and arktype's
+ * `code`, valibot's `type`, and what was expected (`invalid_type check failed (expected number)`).
+ * For values from a secret this replaces the message, which may quote the value (valibot's `Received "..."`,
+ * a `startsWith` check quoting the start of it).
+ */
+export function issueKind(issue: StandardSchemaV1.Issue): string {
+  const fields = issue as unknown as Record<string, unknown>;
+  const scalar = (value: unknown): string | undefined =>
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
+      ? String(value)
+      : undefined;
+  const kind = scalar(fields.code) ?? scalar(fields.type) ?? 'invalid';
+  const details = REQUIREMENT_FIELDS.flatMap((field) => {
+    const value = scalar(fields[field]);
+    return value === undefined || value === kind ? [] : [`${field} ${value}`];
+  });
+  return `${kind} check failed${details.length === 0 ? '' : ` (${details.join(', ')})`}`;
+}
+
 /**
  * Runs a schema's validator; one that throws (a transform calling JSON.parse, say) becomes a single issue whose
  * message names only the error's class: a thrown message may quote the input, even a truncated part of it that

@@ -1,16 +1,20 @@
 import type { StandardSchemaV1 } from 'coffer';
-import { isStandardSchema, issuePathKeys, redact, validateStandard } from 'coffer/internal';
+import { isStandardSchema, issueKind, issuePathKeys, Redactor, validateStandard } from 'coffer/internal';
 import type { SettingsIssue } from './errors.js';
 import { type FieldNode, getPath, pathKey, setPath } from './fields.js';
 import { describeOrigin, type Origin } from './origin.js';
 import type { ResolvedInput } from './resolution.js';
-import type { SettingsSchema } from './schema.js';
+import { isSecretField, type SettingsSchema } from './schema.js';
 import { type EnvOptions, envNameFor } from './sources.js';
 
 /** A schema's complaint about one path, before it is matched to the source of the value. */
 interface Complaint {
   readonly path: string;
   readonly message: string;
+  /** The kind of problem (`invalid_type check failed (expected number)`), shown instead of a secret's message. */
+  readonly kind: string;
+  /** The field's schema was made by `secret()`. */
+  readonly secretField: boolean;
 }
 
 /** A string that parses as JSON (number, boolean, object, array), for fields whose schema wants that type. */
@@ -40,7 +44,12 @@ async function validateShape(node: FieldNode, input: unknown, complaints: Compla
     }
     if (result.issues === undefined) return result.value;
     for (const issue of result.issues) {
-      complaints.push({ path: pathKey([...node.path, ...issuePathKeys(issue)]), message: issue.message });
+      complaints.push({
+        path: pathKey([...node.path, ...issuePathKeys(issue)]),
+        message: issue.message,
+        kind: issueKind(issue),
+        secretField: isSecretField(schema),
+      });
     }
     return undefined;
   }
@@ -73,7 +82,12 @@ async function validateWhole(
   }
   if (result.issues === undefined) return result.value;
   for (const issue of result.issues)
-    complaints.push({ path: pathKey(issuePathKeys(issue)), message: issue.message });
+    complaints.push({
+      path: pathKey(issuePathKeys(issue)),
+      message: issue.message,
+      kind: issueKind(issue),
+      secretField: false,
+    });
   return undefined;
 }
 
@@ -94,24 +108,29 @@ export async function validateSettings(
     : await validateShape(tree as FieldNode, resolved.input, complaints);
   if (complaints.length === 0) return { value };
 
-  const describe = (path: readonly string[]): { source: string; failure?: string } => {
+  const describe = (path: readonly string[]): { source: string; failure?: string; fromSecret?: boolean } => {
     for (let n = path.length; n >= 0; n--) {
       const key = pathKey(path.slice(0, n));
       const failure = resolved.failures.get(key);
       const origin = resolved.origins.get(key);
       if (failure !== undefined) return { source: describeOrigin(origin as Origin), failure };
-      if (origin !== undefined) return { source: describeOrigin(origin) };
+      if (origin !== undefined)
+        return { source: describeOrigin(origin), fromSecret: origin.kind === 'secret' };
     }
     const looked = env === false ? 'nothing set it' : `not set; looked for env var ${envNameFor(path, env)}`;
     return { source: looked };
   };
+  const redactor = new Redactor(resolved.supplied);
   return {
     issues: complaints.map((complaint) => {
       const where = describe(complaint.path.split('.').filter(Boolean));
+      // A value from Secrets Manager or a secret() field is never quoted, even masked: validators quote it
+      // transformed (trimmed, a prefix) beyond what masking can find. The kind of problem is shown instead.
+      const secretValue = where.fromSecret === true || complaint.secretField;
       return {
         path: complaint.path || '(root)',
         source: where.source,
-        message: where.failure ?? redact(complaint.message, resolved.supplied),
+        message: where.failure ?? redactor.redact(secretValue ? complaint.kind : complaint.message),
       };
     }),
   };

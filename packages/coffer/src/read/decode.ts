@@ -1,8 +1,8 @@
 import { InvalidSecretFormatError } from '../errors.js';
 import type { RawSecret } from '../sdk/secrets-manager.js';
-import { redact } from '../secret/redact.js';
+import { Redactor } from '../secret/redact.js';
 import { Secret } from '../secret/secret.js';
-import { issuePath, type StandardSchemaV1, validateStandard } from '../standard-schema.js';
+import { issueKind, issuePath, type StandardSchemaV1, validateStandard } from '../standard-schema.js';
 
 export type SecretFormat = 'string' | 'bytes' | 'json';
 
@@ -50,8 +50,11 @@ async function validate(schema: StandardSchemaV1, value: unknown, secretId: stri
   const result = await validateStandard(schema, value);
   if (result.issues === undefined) return result.value;
   const paths = result.issues.map(issuePath);
+  // Validators' messages may quote the value, transformed (trimmed, cut to a prefix) beyond what masking can
+  // find: only the path and the kind of problem are shown. The kind comes from the schema; mask it anyway.
+  const redactor = new Redactor([value]);
   const details = result.issues
-    .map((issue) => `${issuePath(issue)}: ${redact(issue.message, [value])}`)
+    .map((issue) => `${issuePath(issue)}: ${redactor.redact(issueKind(issue))}`)
     .join('; ');
   throw new InvalidSecretFormatError(`Secret "${secretId}" does not match its schema: ${details}`, {
     secretId,
