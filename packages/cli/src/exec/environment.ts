@@ -35,7 +35,7 @@ export interface EnvironmentRequest {
  * prove it: masking them turns every host name, port and user in the command's output into `*****`. The user
  * name is among them: it is an identity, and logs that cannot name it cannot be read.
  */
-export const NOT_SECRET_KEYS: readonly string[] = [
+const NOT_SECRET_KEYS: readonly string[] = [
   'engine',
   'host',
   'port',
