@@ -260,10 +260,10 @@ describe('coffer exec', () => {
       '--',
       'sh',
       '-c',
-      'echo "out $PASSWORD" > /dev/stdout && echo "err $PASSWORD" > /dev/stderr && echo "color=${FORCE_COLOR-unset}"',
+      'echo "out $PASSWORD" > /dev/stdout && echo "err $PASSWORD" > /dev/stderr && (printenv FORCE_COLOR || echo unset)',
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('out *****\ncolor=unset\n');
+    expect(run.stdout).toBe('out *****\nunset\n');
     expect(run.stderr).toBe('err *****\n');
   });
 
