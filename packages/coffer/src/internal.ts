@@ -7,6 +7,7 @@
 export { abortable } from './abortable.js';
 export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';
+export { parseJsonQuietly } from './json.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
 export { Redactor, redact, secretForms } from './secret/redact.js';
 export { isSecret, MASK } from './secret/secret.js';

@@ -1,4 +1,5 @@
 import { InvalidSecretFormatError } from '../errors.js';
+import { parseJsonQuietly } from '../json.js';
 import type { RawSecret } from '../sdk/secrets-manager.js';
 import { Redactor } from '../secret/redact.js';
 import { Secret } from '../secret/secret.js';
@@ -33,14 +34,12 @@ function asText(raw: RawSecret, secretId: string): string {
   }
 }
 
-/** JSON.parse's own errors quote the input, so they are replaced by one that says only where it failed. */
 function parseJson(text: string, secretId: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonQuietly(text);
   } catch (error) {
-    const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
     throw new InvalidSecretFormatError(
-      `Secret "${secretId}" is not valid JSON${position === undefined ? '' : ` (parsing failed at character ${position})`}: store a JSON object, or read it with { as: 'string' }.`,
+      `Secret "${secretId}" is ${(error as Error).message}: store a JSON object, or read it with { as: 'string' }.`,
       { secretId },
     );
   }
