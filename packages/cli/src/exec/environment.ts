@@ -6,7 +6,7 @@ import {
   type SecretReference,
   type SecretResult,
 } from 'coffer';
-import { Redactor, toEnvName, toSecretReference } from 'coffer/internal';
+import { Redactor, secretLeaves, toEnvName, toSecretReference } from 'coffer/internal';
 
 /** Where a variable's value came from, for collision reports. */
 interface InjectedVariable {
@@ -30,25 +30,9 @@ export interface EnvironmentRequest {
   readonly unmaskedKeys?: readonly string[];
 }
 
-/**
- * Keys of AWS's secret layouts (RDS, Redshift, DocumentDB) that name where and as whom to connect, not how to
- * prove it: masking them turns every host name, port and user in the command's output into `*****`. The user
- * name is among them: it is an identity, and logs that cannot name it cannot be read.
- */
-const NOT_SECRET_KEYS: readonly string[] = [
-  'engine',
-  'host',
-  'port',
-  'dbname',
-  'username',
-  'masterarn',
-  'dbClusterIdentifier',
-  'dbInstanceIdentifier',
-];
-
 export interface PreparedEnvironment {
   readonly env: Record<string, string>;
-  /** The secret values to mask in the child's output (see NOT_SECRET_KEYS), in every form. */
+  /** The secret values to mask in the child's output (see NON_SECRET_FIELDS in coffer), in every form. */
   readonly mask: Redactor;
   /** Variables that replaced an existing one (reported, not fatal). */
   readonly overridden: readonly InjectedVariable[];
@@ -131,16 +115,10 @@ export async function prepareEnvironment(
   const collisions: string[] = [];
   const secrets = new Set<string>();
   const masked: string[] = [];
-  const skipped = new Set(NOT_SECRET_KEYS.filter((key) => !(request.maskKeys ?? []).includes(key)));
-  for (const key of request.unmaskedKeys ?? []) skipped.add(key);
-  /** A JSON field is masked unless its key is not secret, or its value is a plain number (a port, an id). */
+  const keys = { mask: request.maskKeys ?? [], unmask: request.unmaskedKeys ?? [] };
+  /** A JSON field is masked unless its key names a connection (host, port, ...) or it is a plain number. */
   const maskField = (key: string, value: unknown): void => {
-    if (skipped.has(key) || (typeof value === 'number' && !(request.maskKeys ?? []).includes(key))) return;
-    if (value !== null && typeof value === 'object') {
-      for (const [child, nested] of Object.entries(value)) maskField(child, nested);
-    } else if (value !== null && value !== undefined) {
-      masked.push(String(value));
-    }
+    masked.push(...secretLeaves(key === '' ? value : { [key]: value }, keys));
   };
   const inject = (name: string, value: string, source: string) => {
     const previous = injected.get(name);
