@@ -38,11 +38,13 @@ export declare namespace StandardSchemaV1 {
 
 /** Whether a value implements Standard Schema (zod 4, valibot, arktype, ...). */
 export const isStandardSchema = (value: unknown): value is StandardSchemaV1 =>
-  typeof value === 'object' && value !== null && '~standard' in value;
+  // ArkType's types are functions that carry the interface.
+  (typeof value === 'object' || typeof value === 'function') && value !== null && '~standard' in value;
 
 /** An issue's path as keys, e.g. `['db', '0', 'port']`; empty for the value itself. */
 export const issuePathKeys = (issue: StandardSchemaV1.Issue): string[] =>
-  (issue.path ?? []).map((segment) =>
+  // Array.from, not .map: ArkType's path is an Array subclass whose .map builds another (wrong) one.
+  Array.from(issue.path ?? [], (segment) =>
     String(typeof segment === 'object' && segment !== null && 'key' in segment ? segment.key : segment),
   );
 

@@ -17,6 +17,15 @@ interface Complaint {
   readonly secretField: boolean;
 }
 
+/**
+ * The value was of the wrong type (zod's `invalid_type`, valibot's schema-level issues, arktype's `domain`):
+ * the only failure that reading an env string as JSON can cure. Any other failure is the real reason.
+ */
+function isTypeMismatch(issue: StandardSchemaV1.Issue): boolean {
+  const fields = issue as unknown as Record<string, unknown>;
+  return fields.code === 'invalid_type' || fields.kind === 'schema' || fields.code === 'domain';
+}
+
 /** A string that parses as JSON (number, boolean, object, array), for fields whose schema wants that type. */
 function coerce(value: unknown): unknown {
   if (typeof value !== 'string') return undefined;
@@ -36,12 +45,10 @@ async function validateShape(node: FieldNode, input: unknown, complaints: Compla
     const raw = getPath(input, node.path);
     const schema = node.schema as StandardSchemaV1;
     let result = await validateStandard(schema, raw);
-    // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading.
-    const coerced = result.issues === undefined ? undefined : coerce(raw);
-    if (coerced !== undefined) {
-      const retry = await validateStandard(schema, coerced);
-      if (retry.issues === undefined) result = retry;
-    }
+    // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading,
+    // and when that reading fails too, its reason is the real one (`APP_MAX=-1` is too small, not a string).
+    const coerced = result.issues?.every(isTypeMismatch) ? coerce(raw) : undefined;
+    if (coerced !== undefined) result = await validateStandard(schema, coerced);
     if (result.issues === undefined) return result.value;
     for (const issue of result.issues) {
       complaints.push({
@@ -72,7 +79,7 @@ async function validateWhole(
     let changed = false;
     for (const issue of result.issues) {
       const path = issuePathKeys(issue);
-      const coerced = coerce(getPath(input, path));
+      const coerced = isTypeMismatch(issue) ? coerce(getPath(input, path)) : undefined;
       if (path.length > 0 && coerced !== undefined) {
         setPath(input, path, coerced);
         changed = true;
