@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateSecretCommand,
@@ -297,9 +300,17 @@ describe('coffer exec', () => {
     const collision = await exec(['-s', 'exec/db', '-s', 'PASSWORD=exec/api-key', '--', 'true']);
     expect(collision.code).toBe(1);
     expect(collision.stderr).toMatch(/PASSWORD is set by both/);
+    // As a shell answers: 127 for a command that is not found, 126 for one that cannot run.
     const notFound = await exec(['--', 'no-such-command-anywhere']);
-    expect(notFound.code).toBe(1);
+    expect(notFound.code).toBe(127);
     expect(notFound.stderr).toMatch(/Command not found: no-such-command-anywhere/);
+    const masked = await exec(['-s', 'exec/db', '--', 'no-such-command-anywhere']);
+    expect(masked.code).toBe(127);
+    const script = join(mkdtempSync(join(tmpdir(), 'coffer-exec-')), 'script.sh');
+    writeFileSync(script, 'echo hi\n', { mode: 0o644 });
+    const notExecutable = await exec(['--', script]);
+    expect(notExecutable.code).toBe(126);
+    expect(notExecutable.stderr).toMatch(/Command not executable/);
     for (const run of [missing, collision, notFound]) expect(run.stderr).not.toContain(password);
   });
 });

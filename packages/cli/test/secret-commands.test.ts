@@ -101,7 +101,13 @@ describe('coffer secret commands', () => {
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-XXXXXX
         "
       `);
-      const created = await cofferJson(['create', 'app/empty', '--description', 'no value yet']);
+      const created = await cofferJson([
+        'create',
+        'app/empty',
+        '--no-value',
+        '--description',
+        'no value yet',
+      ]);
       expect(created).toEqual({ name: 'app/empty', arn: expect.stringMatching(/:secret:app\/empty-/) });
     });
 

@@ -1,9 +1,18 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants as fsConstants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { Socket } from 'node:net';
 import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Redactor } from 'coffer/internal';
+import { CliError } from '../errors.js';
 import { SecretMasker } from './mask.js';
 
 /** Signals a supervisor sends to us that the child must get too. */
@@ -50,12 +59,13 @@ function forwardSignals(
   };
 }
 
-const commandError = (command: string, error: NodeJS.ErrnoException): Error =>
-  new Error(
-    error.code === 'ENOENT'
-      ? `Command not found: ${command}`
-      : `Could not start ${command}: ${error.message}`,
-  );
+/** A command that could not start exits as a shell's would: 127 when not found, 126 when not executable. */
+const commandError = (command: string, error: NodeJS.ErrnoException): CliError =>
+  error.code === 'ENOENT'
+    ? new CliError(`Command not found: ${command}`, 127)
+    : error.code === 'EACCES'
+      ? new CliError(`Command not executable: ${command} (check its permissions)`, 126)
+      : new CliError(`Could not start ${command}: ${error.message}`);
 
 /** Output goes straight to our own stdout and stderr: nothing to mask. */
 function startInherited(options: ChildOptions): RunningChild {
@@ -136,6 +146,30 @@ function watchChild(
   return { kill, exited };
 }
 
+/**
+ * Checks that the command can run before it is started on a pseudo-terminal, where a failed exec shows up only
+ * as output and exit code 1: the same 127 / 126 a shell gives.
+ */
+function checkRunnable(command: string, env: Record<string, string>): void {
+  const candidates = command.includes('/')
+    ? [command]
+    : (env.PATH ?? '').split(delimiter).map((dir) => join(dir || '.', command));
+  let found = false;
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      found = true;
+      accessSync(candidate, fsConstants.X_OK);
+      return;
+    } catch {
+      // not here, or not executable: look further
+    }
+  }
+  throw found
+    ? new CliError(`Command not executable: ${command} (check its permissions)`, 126)
+    : new CliError(`Command not found: ${command}`, 127);
+}
+
 type PtyModule = typeof import('node-pty');
 
 /** node-pty is an optional dependency with a native part: loaded only here, and only when it loads. */
@@ -153,6 +187,7 @@ async function loadPty(): Promise<PtyModule | undefined> {
  * mode so every key, Ctrl-C included, reaches the child's terminal as typed.
  */
 function startOnTerminal(pty: PtyModule, options: ChildOptions, mask: Redactor): RunningChild {
+  checkRunnable(options.command, options.env);
   const term = pty.spawn(options.command, [...options.args], {
     name: options.env.TERM ?? 'xterm-256color',
     cols: process.stdout.columns ?? 80,

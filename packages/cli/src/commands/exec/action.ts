@@ -22,7 +22,7 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
   const [program, ...args] = argv;
   if (program === undefined) throw new CliError('Give the command to run after --.', EXIT.usage);
   const cache = new SecretCache({
-    client: clientFor(options),
+    client: await clientFor(options),
     ttl: options.interval * 1000,
     jitter: 0,
   });

@@ -19,8 +19,8 @@ export function execCommand(io: CliIo): Command {
   const command = new Command('exec')
     .summary('run a command with secrets in its environment')
     .description(
-      'Run a command with secrets in its environment: each JSON key of each --secret becomes a variable, and\n' +
-        'asm://<id>#<key> references already in the environment are resolved in place. Every secret is fetched\n' +
+      'Run a command with secrets in its environment: each JSON key of each --secret becomes a variable, and ' +
+        'asm://<id>#<key> references already in the environment are resolved in place. Every secret is fetched ' +
         'in one BatchGetSecretValue round trip where possible. Output that contains a secret value is masked.',
     )
     .argument('<command...>', 'the command and its arguments, after --')

@@ -62,7 +62,7 @@ export async function run(io: CliIo, file: string, options: ImportOptions): Prom
   }
   const entries = readEntries(file, options.format);
   const keys = Object.keys(entries);
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const written: Written[] = [];
   if (options.asOne !== undefined) {
     written.push(await createOrPut(client, options.asOne, { SecretString: JSON.stringify(entries) }));

@@ -69,7 +69,7 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   // Without an endpoint anywhere, a local server running on the data dir is the likely target.
   const endpoint = options.endpoint ?? io.env.AWS_ENDPOINT_URL ?? running?.endpoint;
   const region = options.region ?? (running && endpoint === running.endpoint ? running.region : undefined);
-  const client = clientFor({
+  const client = await clientFor({
     ...options,
     ...(endpoint !== undefined && { endpoint }),
     ...(region !== undefined && { region }),
