@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { type AuditEntry, auditLogPath } from '@coffer/local';
+import type { AuditEntry } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import { readNewLines } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
+import { loadLocalServer } from '../../local-server.js';
 
 export interface AuditOptions {
   dataDir?: string;
@@ -23,6 +24,7 @@ function formatEntry(entry: AuditEntry): string {
 }
 
 export async function run(io: CliIo, options: AuditOptions): Promise<void> {
+  const { auditLogPath } = await loadLocalServer('audit');
   const file = auditLogPath(options.dataDir);
   if (!existsSync(file)) {
     throw new CliError(
