@@ -83,9 +83,10 @@ export class Caches {
         clientPlugins: this.options.assumeRole.clientPlugins,
       }),
     });
+    let current: Awaited<ReturnType<typeof credentials>>;
     try {
       // Assume the role now, so a refused role is a clear 403 rather than a failure on the first read.
-      await credentials();
+      current = await credentials();
     } catch (error) {
       this.logger.error?.(
         { roleArn, error: (error as Error).name },
@@ -98,7 +99,13 @@ export class Caches {
       );
     }
     this.logger.info?.({ roleArn, roles: this.#roles.size }, `coffer agent: assumed role ${roleArn}`);
-    return this.#cache(new SecretsManagerClient({ ...this.#clientConfig, credentials }));
+    // The credentials just fetched serve until 5 minutes before they expire, then the role is assumed again.
+    const renewing = async () => {
+      const expiration = current.expiration?.getTime();
+      if (expiration !== undefined && expiration - Date.now() < 5 * 60_000) current = await credentials();
+      return current;
+    };
+    return this.#cache(new SecretsManagerClient({ ...this.#clientConfig, credentials: renewing }));
   }
 
   /** Every cache made so far (role caches still being created are left out). */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from './commands/agent/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { createCommand } from './commands/create/index.js';
 import { credentialsCommand } from './commands/credentials/index.js';
@@ -57,6 +58,7 @@ function buildProgram(io: CliIo = processIo): Command {
     rotateCommand(io),
     auditCommand(io),
     credentialsCommand(io),
+    agentCommand(io),
     demoCommand(io),
   ]) {
     program.addCommand(command);

@@ -31,6 +31,14 @@ interface Notes {
   cache?: AccessLogEntry['cache'];
 }
 
+const ROUTES = new Set([
+  '/ping',
+  '/secretsmanager/get',
+  '/secretsmanager/batch',
+  '/secretsmanager/describe',
+  '/secretsmanager/refresh',
+  '/metrics',
+]);
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const json = (value: unknown, status = 200): Reply => ({
@@ -68,7 +76,7 @@ export class AgentHandler {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const notes: Notes = { route: 'other' };
+    const notes: Notes = { route: this.#routeName(path) };
     let reply: Reply;
     try {
       const early = this.#refusal(req, path);
@@ -96,6 +104,12 @@ export class AgentHandler {
     this.#send(req, res, reply, notes, started);
   };
 
+  /** The route as metrics and the access log name it: never the secret id a path carries. */
+  #routeName(path: string): string {
+    if (ROUTES.has(path)) return path;
+    return path.startsWith(this.settings.pathPrefix) ? this.settings.pathPrefix : 'other';
+  }
+
   #refusal(req: IncomingMessage, path: string): Reply | undefined {
     const ping = path === '/ping';
     // Two connections beyond the limit are kept for health checks, as AWS's agent does.
@@ -119,19 +133,10 @@ export class AgentHandler {
   }
 
   #route(method: string, path: string, params: URLSearchParams, notes: Notes): Promise<Reply> | Reply {
-    if (path === '/ping') {
-      notes.route = '/ping';
-      return textReply(200, 'healthy');
-    }
-    if (path === '/secretsmanager/get') {
-      notes.route = path;
-      return this.#read(queryRequest(params), notes);
-    }
-    if (path.startsWith(this.settings.pathPrefix)) {
-      notes.route = this.settings.pathPrefix;
+    if (path === '/ping') return textReply(200, 'healthy');
+    if (path === '/secretsmanager/get') return this.#read(queryRequest(params), notes);
+    if (path.startsWith(this.settings.pathPrefix))
       return this.#read(pathRequest(path, this.settings.pathPrefix, params), notes);
-    }
-    notes.route = path;
     switch (path) {
       case '/secretsmanager/batch':
         return this.#batch(params, notes);
@@ -145,7 +150,6 @@ export class AgentHandler {
           .text()
           .then((body) => ({ status: 200, body, contentType: this.metrics.registry.contentType }));
       default:
-        notes.route = 'other';
         return textReply(404, 'Not found');
     }
   }
