@@ -24,10 +24,13 @@ export class AgentMetrics {
     });
     this.#upstream = new Counter({
       name: 'coffer_agent_upstream_calls_total',
-      help: 'Calls to Secrets Manager (and STS-free listing), by operation and outcome.',
+      help: 'Calls to Secrets Manager, by operation and outcome.',
       labelNames: ['operation', 'outcome'],
       registers,
     });
+    // Every series a dashboard plots starts at 0, rather than appearing with the first failure.
+    for (const operation of ['GetSecretValue', 'DescribeSecret', 'BatchGetSecretValue', 'ListSecrets'])
+      for (const outcome of ['ok', 'error']) this.#upstream.inc({ operation, outcome }, 0);
     const fromStats = (name: string, help: string, field: 'hits' | 'misses' | 'staleServes') => {
       const caches = this.#caches;
       const seen = this.#seen;

@@ -282,10 +282,7 @@ export class AgentHandler {
             r.storedAs === 'binary' ? r : { ...r, value: r.value.map((bytes) => utf8.decode(bytes)) },
           ),
         ),
-        Errors: [...errors].map(([SecretId, error]) => {
-          const answer = JSON.parse(answerForError(error).body) as { __type: string; message?: string };
-          return { SecretId, ErrorCode: answer.__type, Message: answer.message ?? '' };
-        }),
+        Errors: [...errors].map(([SecretId, error]) => ({ SecretId, ...batchError(error) })),
       });
     } catch (error) {
       throw answerForError(error);
@@ -381,6 +378,15 @@ function errorType(reply: Reply): string {
   } catch {
     return 'Error';
   }
+}
+
+/** A secret's failure in a batch: Secrets Manager's own error code and message where it gave them. */
+function batchError(error: CofferError): { ErrorCode: string; Message: string } {
+  const cause = error.cause as { name?: string; message?: string } | undefined;
+  if (cause?.name !== undefined && cause.name !== 'Error')
+    return { ErrorCode: cause.name, Message: cause.message ?? '' };
+  const answer = JSON.parse(answerForError(error).body) as { __type: string; message?: string };
+  return { ErrorCode: answer.__type, Message: answer.message ?? '' };
 }
 
 /** Coffer extension (`key=`): one key of a JSON secret, a string as plain text, anything else as JSON. */
