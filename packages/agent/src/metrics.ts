@@ -87,8 +87,17 @@ export class AgentMetrics {
     this.#upstream.inc({ operation, outcome: ok ? 'ok' : 'error' });
   }
 
+  /** One labelled series per route and status, looked up once: labelling on every request costs. */
+  readonly #series = new Map<string, { observe(value: number): void }>();
+
   request(route: string, status: number, seconds: number): void {
-    this.#requests.observe({ route, status }, seconds);
+    const key = `${route} ${status}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = this.#requests.labels({ route, status });
+      this.#series.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   text(): Promise<string> {

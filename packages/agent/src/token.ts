@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AgentConfigError } from './errors.js';
 
@@ -50,7 +50,7 @@ export function resolveToken(
   );
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /** Compares tokens in constant time: equal-length digests, so neither content nor length leaks through timing. */
 export function tokenChecker(token: string): (candidate: string) => boolean {

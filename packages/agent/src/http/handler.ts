@@ -166,7 +166,9 @@ export class AgentHandler {
     const plain = versionId === undefined && versionStage === undefined;
     // ttl_seconds = 0 means no caching: every read asks Secrets Manager (concurrent ones still share a call).
     const fetchNow = refreshNow || this.settings.ttlSeconds === 0;
-    notes.cache = fetchNow ? 'refresh' : cache.peek(secretId, version) === undefined ? 'miss' : 'hit';
+    // Hit or miss only matters to the access log: without one, no extra lookup.
+    if (this.accessLog !== undefined)
+      notes.cache = fetchNow ? 'refresh' : cache.peek(secretId, version) === undefined ? 'miss' : 'hit';
     try {
       if (key !== undefined) {
         const options = { ...version, as: 'json' as const };
@@ -349,7 +351,12 @@ export class AgentHandler {
   #send(req: IncomingMessage, res: ServerResponse, reply: Reply, notes: Notes, started: number): void {
     // A body sent with a request is never read; drain it so the connection can be reused.
     if (req.readable) req.resume();
-    res.writeHead(reply.status, { 'content-type': reply.contentType, ...reply.headers });
+    // A length, not chunked encoding: headers and body then leave in one write.
+    res.writeHead(reply.status, {
+      'content-type': reply.contentType,
+      'content-length': Buffer.byteLength(reply.body),
+      ...reply.headers,
+    });
     res.end(reply.body);
     const seconds = (performance.now() - started) / 1000;
     this.metrics.request(notes.route, reply.status, seconds);
