@@ -203,7 +203,7 @@ async function main() {
         '1.00x',
         base.errors,
       ]);
-      others.forEach((s, i) =>
+      for (const [i, s] of others.entries()) {
         rows.push([
           subjects[i + 1].label,
           connections,
@@ -214,8 +214,8 @@ async function main() {
           `${(s.rps / base.rps).toFixed(2)}x`,
           `${(s.p99 / base.p99).toFixed(2)}x`,
           s.errors,
-        ]),
-      );
+        ]);
+      }
     }
     printTable(
       [
