@@ -3,6 +3,7 @@ import type { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { CofferLogger } from 'coffer';
 import { AgentConfigError } from './errors.js';
 import type { AccessLogEntry } from './http/access-log.js';
+import { isRoleArn } from './role-arn.js';
 
 type TemporaryCredentialsOptions = Parameters<typeof fromTemporaryCredentials>[0];
 
@@ -104,6 +105,13 @@ function checkWhole(name: string, value: number | undefined, min: number, max: n
     throw new AgentConfigError(`${name} must be a whole number from ${min} to ${max}, got ${String(value)}.`);
 }
 
+function checkRole(roleArn: string | undefined, where: string): void {
+  if (roleArn !== undefined && !isRoleArn(roleArn))
+    throw new AgentConfigError(
+      `The role_arn of the ${where} is not a role ARN: use arn:<partition>:iam::<account>:role/<name>.`,
+    );
+}
+
 export function agentSettings(options: AgentOptions): AgentSettings {
   const d = AGENT_DEFAULTS;
   checkWhole('ttlSeconds', options.ttlSeconds, 0, 3600);
@@ -114,6 +122,16 @@ export function agentSettings(options: AgentOptions): AgentSettings {
   const ratio = options.prefetch?.cacheBufferRatio;
   if (ratio !== undefined && !(ratio >= 0.1 && ratio <= 1))
     throw new AgentConfigError(`prefetch cacheBufferRatio must be from 0.1 to 1, got ${String(ratio)}.`);
+  for (const { secretId, roleArn } of options.prefetch?.secrets ?? []) {
+    if (typeof secretId !== 'string' || secretId === '')
+      throw new AgentConfigError('Every prefetch secret needs a secretId (a name or ARN).');
+    checkRole(roleArn, `prefetch of ${secretId}`);
+  }
+  for (const { key, roleArn } of options.prefetch?.filterTags ?? []) {
+    if (typeof key !== 'string' || key === '')
+      throw new AgentConfigError('Every prefetch tag filter needs a key.');
+    checkRole(roleArn, `prefetch of tag ${key}`);
+  }
   const ahead = options.refreshAhead;
   if (ahead !== undefined && !(ahead > 0 && ahead <= 1))
     throw new AgentConfigError(`refreshAhead must be above 0 and at most 1, got ${String(ahead)}.`);

@@ -169,6 +169,12 @@ key = "team"
       /ttlSeconds must be a whole number from 0 to 3600/,
     );
     await expect(agentWith({ token: 't', pathPrefix: 'v1' })).rejects.toThrow(/pathPrefix/);
+    await expect(agentWith({ token: 't', prefetch: { secrets: [{ secretId: '' }] } })).rejects.toThrow(
+      /needs a secretId/,
+    );
+    await expect(
+      agentWith({ token: 't', prefetch: { filterTags: [{ key: 'team', roleArn: 'role/x' }] } }),
+    ).rejects.toThrow(/role_arn of the prefetch of tag team is not a role ARN/);
     expect(AGENT_DEFAULTS).toMatchObject({
       listen: '127.0.0.1:2773',
       ttlSeconds: 300,

@@ -1,3 +1,4 @@
+import { isRoleArn } from '../role-arn.js';
 import { HttpAnswer } from './answers.js';
 
 /** One secret read as asked over HTTP, in either form. */
@@ -10,8 +11,6 @@ export interface SecretRequest {
   /** Coffer extension: one key of a JSON secret. */
   readonly key: string | undefined;
 }
-
-const ROLE_ARN = /^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 function refreshValue(text: string): boolean {
   switch (text.toLowerCase()) {
@@ -27,7 +26,7 @@ function refreshValue(text: string): boolean {
 }
 
 export function checkRoleArn(roleArn: string | undefined): void {
-  if (roleArn !== undefined && !ROLE_ARN.test(roleArn))
+  if (roleArn !== undefined && !isRoleArn(roleArn))
     throw HttpAnswer.text(400, 'invalid roleArn format, expected arn:<partition>:iam::<account>:role/<name>');
 }
 
