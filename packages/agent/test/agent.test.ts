@@ -164,7 +164,7 @@ describe('GET /secretsmanager/get and /v1/<secretId>', () => {
   });
 
   it('serves the last good value while Secrets Manager is down, saying since when, then a clear 502 past max_stale', async () => {
-    const agent = await agentWith({ ttlSeconds: 1, maxStaleSeconds: 2 });
+    const agent = await agentWith({ ttlSeconds: 1, maxStaleSeconds: 3 });
     const name = uniqueName('agent/stale');
     const value = canary();
     await createSecret(admin, { Name: name, SecretString: value });
