@@ -98,7 +98,12 @@ describe('example programs', () => {
   beforeAll(async () => {
     [server, db] = await Promise.all([startTestServer(), startTestPostgres()]);
     client = clientFor(server);
-    env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...awsEnvFor(server) };
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...awsEnvFor(server),
+      AGENT_LISTEN: '127.0.0.1:0',
+    };
     env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const create = (Name: string, SecretString: string) =>
       client.send(new CreateSecretCommand({ Name, SecretString }));
@@ -161,6 +166,12 @@ describe('example programs', () => {
     expect(await node('local/rotation.js')).toBe(
       'success: createSecret, setSecret, testSecret, finishSecret\n',
     );
+  });
+
+  it('agent: started from Node, read over HTTP', async () => {
+    const out = await node('agent/start-agent.js', []);
+    expect(out).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(out).toMatch(/200 prod\/api-key [0-9a-f-]{36}\n$/);
   });
 
   it('a CommonJS TypeScript project (module nodenext) imports coffer and @coffer/settings', async () => {

@@ -13,6 +13,8 @@ cache.peek('prod/db'); // synchronous; undefined when not cached
 await cache.getMany(['prod/db', 'prod/api-key']); // cold ones in BatchGetSecretValue calls of 20
 await cache.refresh('prod/db'); // fetch now, e.g. after the database refused the password
 cache.invalidate('prod/db'); // or invalidate() for everything
+cache.staleSince('prod/db'); // a Date when the value served is past its TTL (stale-if-error)
+await cache.describe('prod/db'); // DescribeSecret's answer (tags, rotation, versions), cached too
 cache.on('rotated', ({ name, previousVersionId, versionId }) => {
   console.log(`${name} rotated from ${previousVersionId} to ${versionId}: reconnect`);
 });

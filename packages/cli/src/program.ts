@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { setupHint } from './aws/setup-hints.js';
+import { agentCommand } from './commands/agent/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { createCommand } from './commands/create/index.js';
 import { credentialsCommand } from './commands/credentials/index.js';
@@ -63,6 +64,7 @@ function buildProgram(io: CliIo = processIo): Command {
     rotateCommand(io),
     auditCommand(io),
     credentialsCommand(io),
+    agentCommand(io),
     demoCommand(io),
   ]) {
     program.addCommand(command);

@@ -15,6 +15,8 @@ export interface SecretResult<V> {
   readonly versionId: string;
   readonly versionStages: readonly string[];
   readonly createdDate: Date | undefined;
+  /** Whether Secrets Manager holds the value as `SecretString` or `SecretBinary`. */
+  readonly storedAs: 'string' | 'binary';
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -69,6 +71,7 @@ const result = (raw: RawSecret, value: unknown): SecretResult<unknown> =>
     versionId: raw.versionId,
     versionStages: raw.versionStages,
     createdDate: raw.createdDate,
+    storedAs: raw.string === undefined && raw.binary !== undefined ? 'binary' : 'string',
   });
 
 /** Shapes a raw secret as a string, bytes or parsed JSON; synchronous so cached reads need no extra tick. */
