@@ -172,7 +172,7 @@ function checkRunnable(command: string, env: Record<string, string>): void {
 
 type PtyModule = typeof import('node-pty');
 
-/** node-pty is an optional dependency with a native part: loaded only here, and only when it loads. */
+/** node-pty is an optional peer with a native part (installed beside the CLI when wanted): loaded only here. */
 async function loadPty(): Promise<PtyModule | undefined> {
   try {
     return await import('node-pty');
@@ -241,7 +241,7 @@ export async function startChild(options: ChildOptions): Promise<RunningChild> {
     if (!noted) {
       noted = true;
       (options.note ?? ((line) => process.stderr.write(line)))(
-        'coffer exec: masking without a terminal for the command (install the optional node-pty to give it one; --no-mask runs it on yours)\n',
+        'coffer exec: masking without a terminal for the command (install node-pty beside the CLI to give it one; --no-mask runs it on yours)\n',
       );
     }
   }
