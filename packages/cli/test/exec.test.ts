@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,18 +9,12 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
-import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
+import { awsEnvFor, clientFor, type Finished, runNode, startTestServer } from '@coffer/testing';
 import { Redactor } from 'coffer/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../src/exec/mask.js';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('coffer exec', () => {
   let server: LocalSecretsManager;
@@ -34,21 +27,8 @@ describe('coffer exec', () => {
     args: string[],
     extraEnv: NodeJS.ProcessEnv = {},
     onStdout?: (text: string, pid: number) => void,
-  ): Promise<Run> {
-    const child = spawn(process.execPath, [BIN, 'exec', ...args], {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      onStdout?.(stdout, child.pid as number);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  ): Promise<Finished> {
+    return runNode(BIN, ['exec', ...args], { env: { ...env, ...extraEnv }, ...(onStdout && { onStdout }) });
   }
 
   beforeAll(async () => {

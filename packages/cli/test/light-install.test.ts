@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
-import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
+import { awsEnvFor, clientFor, runNode, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -68,21 +67,10 @@ describe("the CLI's own install", () => {
 describe('the CLI installed alone', () => {
   let dir: string;
   let server: LocalSecretsManager;
+  /** Runs coffer with no stdin (as from a script), so commands that could read a value from it do not wait. */
   const coffer = (args: string[], env: Record<string, string> = {}) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(dir, 'cli', 'bin', 'coffer.js'), ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    runNode(join(dir, 'cli', 'bin', 'coffer.js'), args, {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
     });
 
   beforeAll(async () => {

@@ -6,17 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
-import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
+import { awsEnvFor, clientFor, runNode, startTestServer } from '@coffer/testing';
 import { parse } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Masks what changes from run to run with placeholders of the same width, so tables stay aligned in
@@ -40,20 +34,7 @@ describe('coffer secret commands', () => {
 
   /** Runs the built CLI; stdin gets `input` (or nothing) and is closed, as in a pipe. */
   function coffer(args: string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}) {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdin.end(options.input ?? '');
-    return new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    return runNode(BIN, args, { env: { ...env, ...options.env }, input: options.input ?? '' });
   }
 
   /** Runs the CLI and returns its raw stdout bytes. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
-import { clientFor, startTestServer } from '@coffer/testing';
+import { clientFor, runNode, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/coffer.js', import.meta.url));
@@ -24,19 +23,7 @@ describe('coffer on a clean machine', () => {
     ...extra,
   });
   /** Runs coffer with no stdin (as from a script), so commands that could read a value from it do not wait. */
-  const coffer = (args: string[], env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const coffer = (args: string[], env: Record<string, string>) => runNode(BIN, args, { env });
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'coffer-home-'));
