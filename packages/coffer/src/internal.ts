@@ -5,6 +5,7 @@
  */
 
 export { abortable } from './abortable.js';
+export { mysqlNativePasswordHash } from './database/mysql-password.js';
 export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
