@@ -1,0 +1,361 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { captureLogger, clientFor, createSecret, startTestServer } from '@coffer/testing';
+import { mariadbAvailable, startTestMariadb, type TestMariadb } from '@coffer/testing/mariadb';
+import type mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRotationHandler,
+  DEFAULT_EXCLUDED_CHARACTERS,
+  RotationContext,
+  RotationError,
+  type Rotator,
+  STEPS,
+} from '../src/rotation/index.js';
+import { mysqlNativePasswordHash, singleUser } from '../src/rotation/mysql/index.js';
+
+/**
+ * The MySQL rotators against a real MariaDB (Debian's mariadb-server, with the general query log on and TLS) and
+ * the local Secrets Manager, through the official SDK and createRotationHandler.
+ *
+ * As in rotation-postgres.test.ts, the handler runs in-process, step by step (to interrupt and repeat steps), and
+ * `begin` stands in for RotateSecret: the rotator's own createSecret stores the pending value with
+ * PutSecretValue(AWSPENDING). rotation-mysql-server.test.ts covers RotateSecret on the local server, with the
+ * rotation functions in child processes.
+ */
+
+let db: TestMariadb;
+let server: LocalSecretsManager;
+let sm: SecretsManagerClient;
+let admin: mysql.Connection;
+const logger = captureLogger();
+/** Every password the tests create or the rotators generate: none may show in any log or error. */
+const passwords = new Set<string>();
+
+interface DbSecret {
+  engine: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  dbname: string;
+  masterarn?: string;
+  ssl?: unknown;
+}
+
+const newPassword = (): string => {
+  const password = `canary-${randomUUID()}`;
+  passwords.add(password);
+  return password;
+};
+
+const account = (user: string, host = '%'): string =>
+  `\`${user.replaceAll('`', '``')}\`@\`${host.replaceAll('`', '``')}\``;
+
+/** An account made the safe way (its hash), so even the initial passwords never reach MariaDB's log. */
+async function createUser(name: string, options: { host?: string; require?: string } = {}): Promise<string> {
+  const password = newPassword();
+  await admin.query(
+    `CREATE USER ${account(name, options.host)} IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(password)}'${options.require ? ` REQUIRE ${options.require}` : ''}`,
+  );
+  await admin.query(`GRANT SELECT ON \`${db.database}\`.* TO ${account(name, options.host)}`);
+  return password;
+}
+
+async function setPassword(name: string, password: string, host = '%'): Promise<void> {
+  await admin.query(
+    `ALTER USER ${account(name, host)} IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(password)}'`,
+  );
+}
+
+async function newSecret(username: string, password: string, extra: Partial<DbSecret> = {}): Promise<string> {
+  const value: DbSecret = {
+    engine: 'mariadb',
+    host: db.host,
+    port: db.port,
+    username,
+    password,
+    dbname: db.database,
+    ...extra,
+  };
+  return (
+    await createSecret(sm, {
+      Name: `rds/app/${randomUUID().slice(0, 8)}`,
+      SecretString: JSON.stringify(value),
+    })
+  ).arn;
+}
+
+/** A secret version's value; every password seen is added to the canaries. */
+async function versionValue(secretId: string, version: { stage?: string; id?: string }): Promise<DbSecret> {
+  const response = await sm.send(
+    new GetSecretValueCommand({
+      SecretId: secretId,
+      ...(version.stage !== undefined && { VersionStage: version.stage }),
+      ...(version.id !== undefined && { VersionId: version.id }),
+    }),
+  );
+  const value = JSON.parse(response.SecretString ?? '{}') as DbSecret;
+  passwords.add(value.password);
+  return value;
+}
+
+async function stagesOf(secretId: string): Promise<Record<string, string[]>> {
+  return (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+}
+
+async function versionAt(secretId: string, stage: string): Promise<string | undefined> {
+  return Object.entries(await stagesOf(secretId)).find(([, labels]) => labels.includes(stage))?.[0];
+}
+
+const logsIn = (credential: { username: string; password: string }, ssl?: boolean): Promise<boolean> =>
+  db.logsIn({ ...credential, ...(ssl !== undefined && { ssl }) });
+
+/** Stands in for RotateSecret (see the top of the file): the token's version, labelled AWSPENDING. */
+async function begin(secretId: string, rotator: Rotator, token: string): Promise<void> {
+  await rotator.createSecret(
+    new RotationContext({ secretId, token, step: 'createSecret', client: sm, logger }),
+  );
+}
+
+type Handler = ReturnType<typeof createRotationHandler>;
+
+async function runSteps(handler: Handler, secretId: string, token: string, steps = STEPS): Promise<void> {
+  for (const step of steps) await handler({ SecretId: secretId, ClientRequestToken: token, Step: step });
+}
+
+/** A whole rotation; returns its token. */
+async function rotate(secretId: string, rotator: Rotator): Promise<string> {
+  const token = randomUUID();
+  await begin(secretId, rotator, token);
+  await runSteps(createRotationHandler({ rotator, client: sm, logger }), secretId, token);
+  return token;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** No password, and no hash of one, in `text`. */
+function expectNoPassword(text: string, label: string): void {
+  for (const password of passwords) {
+    expect(text.includes(password), `${label} contains a password`).toBe(false);
+    expect(text.includes(mysqlNativePasswordHash(password)), `${label} contains a password hash`).toBe(false);
+  }
+}
+
+/** An error, its cause chain and its rendering hold no password or hash. */
+function expectCleanError(error: Error): void {
+  let text = `${error.message}\n${error.stack}\n${JSON.stringify(error)}`;
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) {
+    text += `\n${cause.message}\n${cause.stack}\n${JSON.stringify(cause)}`;
+  }
+  expectNoPassword(text, 'the error');
+}
+
+describe.skipIf(!mariadbAvailable('MySQL rotators'))('MySQL rotators on MariaDB', () => {
+  beforeAll(async () => {
+    [db, server] = await Promise.all([startTestMariadb({ tls: true }), startTestServer()]);
+    sm = clientFor(server);
+    admin = await db.admin();
+    passwords.add(db.adminPassword);
+  });
+
+  afterAll(async () => {
+    await admin?.end();
+    sm?.destroy();
+    await server?.close();
+    await db?.stop();
+  });
+
+  describe('singleUser', () => {
+    const rotator = singleUser();
+    const run = (secretId: string, token: string, steps = STEPS, r: Rotator = rotator) =>
+      runSteps(createRotationHandler({ rotator: r, client: sm, logger }), secretId, token, steps);
+
+    it('rotates the password: the new one logs in, the old one no longer does, the labels move', async () => {
+      const user = `single_${randomUUID().slice(0, 8)}`;
+      const initial = await createUser(user);
+      const secretId = await newSecret(user, initial);
+      const first = await versionAt(secretId, 'AWSCURRENT');
+
+      const token = await rotate(secretId, rotator);
+
+      const stages = await stagesOf(secretId);
+      expect(stages[token]).toContain('AWSCURRENT');
+      expect(stages[first ?? '']).toEqual(['AWSPREVIOUS']);
+      const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect(current).toMatchObject({
+        engine: 'mariadb',
+        host: db.host,
+        port: db.port,
+        username: user,
+        dbname: db.database,
+      });
+      expect(current.password).toHaveLength(32);
+      expect([...current.password].some((c) => DEFAULT_EXCLUDED_CHARACTERS.includes(c))).toBe(false);
+      expect(await logsIn(current)).toBe(true);
+      expect(await logsIn({ username: user, password: initial })).toBe(false);
+
+      const second = await rotate(secretId, rotator);
+      const next = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect((await stagesOf(secretId))[second]).toContain('AWSCURRENT');
+      expect(next.password).not.toBe(current.password);
+      expect(await logsIn(next)).toBe(true);
+      expect(await logsIn(current)).toBe(false);
+    });
+
+    it('takes password options for GetRandomPassword', async () => {
+      const user = `single_opts_${randomUUID().slice(0, 6)}`;
+      const secretId = await newSecret(user, await createUser(user));
+      await rotate(secretId, singleUser({ password: { length: 48, excludePunctuation: true } }));
+      const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect(current.password).toMatch(/^[A-Za-z0-9]{48}$/);
+      expect(await logsIn(current)).toBe(true);
+    });
+
+    it('is idempotent: every step run twice, then the whole rotation again', async () => {
+      const user = `single_idem_${randomUUID().slice(0, 6)}`;
+      const secretId = await newSecret(user, await createUser(user));
+      const token = randomUUID();
+      await begin(secretId, rotator, token);
+      await begin(secretId, rotator, token);
+      const pending = await versionValue(secretId, { stage: 'AWSPENDING', id: token });
+      for (const step of STEPS) await run(secretId, token, [step, step]);
+      const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect(current.password).toBe(pending.password);
+      expect(await logsIn(current)).toBe(true);
+      await run(secretId, token);
+      expect(await logsIn(current)).toBe(true);
+      expect((await stagesOf(secretId))[token]).toContain('AWSCURRENT');
+    });
+
+    it('survives a crash after each step: rerun with the same token, it completes', async () => {
+      for (let k = 1; k <= 3; k++) {
+        const user = `single_crash${k}_${randomUUID().slice(0, 6)}`;
+        const initial = await createUser(user);
+        const secretId = await newSecret(user, initial);
+        const token = randomUUID();
+        await begin(secretId, rotator, token);
+        await run(secretId, token, STEPS.slice(0, k));
+        // One user has one password: after setSecret only the pending one logs in, until finishSecret.
+        const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+        const pending = await versionValue(secretId, { stage: 'AWSPENDING', id: token });
+        expect(await logsIn(current)).toBe(k < 2);
+        expect(await logsIn(pending)).toBe(k >= 2);
+
+        await begin(secretId, rotator, token);
+        await run(secretId, token);
+        const after = await versionValue(secretId, { stage: 'AWSCURRENT' });
+        expect(after.password).toBe(pending.password);
+        expect(await logsIn(after)).toBe(true);
+        expect(await logsIn({ username: user, password: initial })).toBe(false);
+      }
+    });
+
+    it('falls back to the AWSPREVIOUS password when the AWSCURRENT one no longer logs in', async () => {
+      const user = `single_prev_${randomUUID().slice(0, 6)}`;
+      const initial = await createUser(user);
+      const secretId = await newSecret(user, initial);
+      await rotate(secretId, rotator);
+      // The database went back to the previous password (e.g. restored), the secret did not.
+      await setPassword(user, initial);
+      expect(await logsIn(await versionValue(secretId, { stage: 'AWSCURRENT' }))).toBe(false);
+
+      await rotate(secretId, rotator);
+      expect(await logsIn(await versionValue(secretId, { stage: 'AWSCURRENT' }))).toBe(true);
+      expect(await logsIn({ username: user, password: initial })).toBe(false);
+    });
+
+    it("passes TLS settings to mysql2: the secret's ssl field, overridden by options.ssl", async () => {
+      const user = `single_tls_${randomUUID().slice(0, 6)}`;
+      const initial = await createUser(user, { require: 'SSL' });
+      // The account requires TLS: without it, even the right password is refused.
+      expect(await logsIn({ username: user, password: initial })).toBe(false);
+      expect(await logsIn({ username: user, password: initial }, true)).toBe(true);
+      const secretId = await newSecret(user, initial, { ssl: { ca: db.tlsCa } });
+      await rotate(secretId, rotator);
+      const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect(current.ssl).toEqual({ ca: db.tlsCa });
+      expect(await logsIn(current, true)).toBe(true);
+
+      // options.ssl wins over the secret: TLS that does not trust the server's certificate fails clearly.
+      const token = randomUUID();
+      await begin(secretId, rotator, token);
+      const error = await errorOf(run(secretId, token, ['setSecret'], singleUser({ ssl: true })));
+      expect(error).toBeInstanceOf(RotationError);
+      expect(error.message).toContain(`Could not connect to MySQL as user ${JSON.stringify(user)}`);
+      expect(error.message).toMatch(/certificate/i);
+      await run(secretId, token);
+      expect(await logsIn(await versionValue(secretId, { stage: 'AWSCURRENT' }), true)).toBe(true);
+    });
+
+    it('fails clearly, naming user, host, port and step but no password, when no known password logs in', async () => {
+      const user = `single_lost_${randomUUID().slice(0, 6)}`;
+      const secretId = await newSecret(user, await createUser(user));
+      await setPassword(user, newPassword());
+      const token = randomUUID();
+      await begin(secretId, rotator, token);
+      const handler = createRotationHandler({ rotator, client: sm, logger });
+      const error = await errorOf(
+        handler({ SecretId: secretId, ClientRequestToken: token, Step: 'setSecret' }),
+      );
+      expect(error).toBeInstanceOf(RotationError);
+      expect(error).toMatchObject({ step: 'setSecret', secretId });
+      expect(error.message).toContain(JSON.stringify(user));
+      expect(error.message).toContain(`${db.host}:${db.port}/${db.database}`);
+      expectCleanError(error);
+      expect((await stagesOf(secretId))[token]).toEqual(['AWSPENDING']);
+    });
+  });
+
+  describe('identifiers are quoted', () => {
+    const weird = `we\`ird'; user ${randomUUID().slice(0, 4)}`;
+
+    it('singleUser rotates a user named with a backtick, a quote, spaces and ;', async () => {
+      const initial = await createUser(weird);
+      const secretId = await newSecret(weird, initial);
+      await rotate(secretId, singleUser());
+      const current = await versionValue(secretId, { stage: 'AWSCURRENT' });
+      expect(current.username).toBe(weird);
+      expect(await logsIn(current)).toBe(true);
+      expect(await logsIn({ username: weird, password: initial })).toBe(false);
+    });
+  });
+
+  describe('no password leaks', () => {
+    it('no password is in the handler logs, the Secrets Manager audit log, or MariaDB’s general query log', async () => {
+      const { SecretList = [] } = await sm.send(new ListSecretsCommand({}));
+      for (const secret of SecretList) {
+        const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: secret.ARN ?? '' }));
+        for (const version of versions.Versions ?? []) {
+          await versionValue(secret.ARN ?? '', { id: version.VersionId ?? '' });
+        }
+      }
+      expect(passwords.size).toBeGreaterThan(10);
+      expect(logger.calls.length).toBeGreaterThan(0);
+      const text = JSON.stringify(logger.calls);
+      expectNoPassword(text, 'the handler log');
+      expectNoPassword(JSON.stringify(server.audit.recent()), 'the audit log');
+      const general = db.generalLog();
+      expect(general).toContain('SET PASSWORD');
+      for (const password of passwords) {
+        expect(general.includes(password), "MariaDB's general query log contains a password").toBe(false);
+      }
+      expect(db.errorLog().length).toBeGreaterThan(0);
+      expectNoPassword(db.errorLog(), "MariaDB's error log");
+    });
+  });
+});
