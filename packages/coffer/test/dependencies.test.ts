@@ -78,6 +78,11 @@ describe('coffer dependencies', () => {
     expect([...reached(join(src, 'rotation/mysql/index.ts'))]).toContain('mysql2/promise');
     expect([...reached(join(src, 'rotation/mysql/index.ts'))]).not.toContain('pg');
     expect([...reached(join(src, 'rotation/postgres/index.ts'))]).toContain('pg');
+    // The two pools share their version switching, and each still reaches only its own driver.
+    expect([...reached(join(src, 'mysql/index.ts'))].filter((name) => name in DRIVER_SUBPATHS)).toEqual([
+      'mysql2/promise',
+    ]);
+    expect([...reached(join(src, 'pg/index.ts'))].filter((name) => name in DRIVER_SUBPATHS)).toEqual(['pg']);
   });
 
   it('declares no runtime dependencies: the SDK client is a peer, pg and mysql2 optional peers', () => {
