@@ -241,6 +241,14 @@ describe.skipIf(!mariadbAvailable('MySQL rotators'))('MySQL rotators on MariaDB'
     await db?.stop();
   });
 
+  it("computes the same mysql_native_password hash as MariaDB's PASSWORD()", async () => {
+    // Not a secret: a value that may appear in the log.
+    for (const text of ['not-a-secret', 'p\u00e4ss w\u00f6rd', "it's"]) {
+      const [rows] = await admin.query({ sql: 'SELECT PASSWORD(?) AS hash', values: [text] });
+      expect((rows as { hash: string }[])[0]?.hash).toBe(mysqlNativePasswordHash(text));
+    }
+  });
+
   describe('singleUser', () => {
     const rotator = singleUser();
     const run = (secretId: string, token: string, steps = STEPS, r: Rotator = rotator) =>
