@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*.test.ts'],
     // Integration tests start real servers (and later PostgreSQL); give them room on 2 cores.
     testTimeout: 30_000,
     hookTimeout: 60_000,

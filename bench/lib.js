@@ -65,7 +65,7 @@ function installCleanup() {
 
 /**
  * Forks `server-child.js <kind>` and waits for its address.
- * @param {'local' | 'noop'} kind
+ * @param {'local' | 'noop' | 'agent'} kind
  */
 export function startServer(kind, execArgv = []) {
   installCleanup();

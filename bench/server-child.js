@@ -3,6 +3,9 @@
 //
 //   node bench/server-child.js local   the Coffer local Secrets Manager (SigV4 verification on)
 //   node bench/server-child.js noop    a plain node:http server answering every request with a fixed JSON body
+//   node bench/server-child.js agent   `coffer agent` (@coffer/agent) in front of the Secrets Manager named by the
+//                                      JSON in BENCH_AGENT_UPSTREAM ({ endpoint, region, credentials }); its token
+//                                      is BENCH_AGENT_TOKEN, its access log goes to BENCH_AGENT_ACCESS_LOG if set
 //
 // Reports `{ type: 'ready', endpoint, port, region, credentials }` to the parent, answers 'cpu' with
 // `{ type: 'cpu', usage: process.cpuUsage() }` (so a bench can compute CPU time per request), and serves until
@@ -58,12 +61,34 @@ async function startLocal() {
   return startLocalSecretsManager({ port: 0, inMemory: true, host: '127.0.0.1' });
 }
 
+async function startAgentChild() {
+  const { startAgent, jsonLinesWriter } = await import('../packages/agent/dist/index.js');
+  const { createWriteStream } = await import('node:fs');
+  const upstream = JSON.parse(process.env.BENCH_AGENT_UPSTREAM ?? '{}');
+  const logTo = process.env.BENCH_AGENT_ACCESS_LOG;
+  const log = logTo === undefined ? undefined : createWriteStream(logTo);
+  const agent = await startAgent({
+    listen: '127.0.0.1:0',
+    token: process.env.BENCH_AGENT_TOKEN,
+    clientConfig: { ...upstream, maxAttempts: 1 },
+    ...(log !== undefined && { accessLog: jsonLinesWriter((text) => log.write(text)) }),
+  });
+  return {
+    endpoint: agent.url,
+    port: agent.address.port,
+    region: upstream.region,
+    credentials: upstream.credentials,
+    close: () => agent.close(),
+  };
+}
+
 async function main() {
-  if (kind !== 'local' && kind !== 'noop') {
-    throw new Error(`usage: node bench/server-child.js local|noop (got ${String(kind)})`);
+  if (kind !== 'local' && kind !== 'noop' && kind !== 'agent') {
+    throw new Error(`usage: node bench/server-child.js local|noop|agent (got ${String(kind)})`);
   }
   if (!process.send) throw new Error('server-child.js must be forked with an IPC channel.');
-  const server = kind === 'local' ? await startLocal() : await startNoop();
+  const server =
+    kind === 'local' ? await startLocal() : kind === 'agent' ? await startAgentChild() : await startNoop();
 
   let stopping = false;
   const stop = async () => {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { setupHint } from './aws/setup-hints.js';
+import { agentCommand } from './commands/agent/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { createCommand } from './commands/create/index.js';
 import { credentialsCommand } from './commands/credentials/index.js';
@@ -38,7 +40,12 @@ function buildProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     // Lets `coffer exec -- cmd --flag` hand --flag to cmd, not to coffer.
     .enablePositionalOptions()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Every error line starts with `coffer:`, commander's usage errors too.
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(text.replace(/^error:/, 'coffer:')),
+    })
     .exitOverride();
   for (const command of [
     serveCommand(io),
@@ -57,6 +64,7 @@ function buildProgram(io: CliIo = processIo): Command {
     rotateCommand(io),
     auditCommand(io),
     credentialsCommand(io),
+    agentCommand(io),
     demoCommand(io),
   ]) {
     program.addCommand(command);
@@ -68,7 +76,11 @@ function buildProgram(io: CliIo = processIo): Command {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram({ ...io, setExitCode: (code) => (exitCode = code) });
-  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    // addCommand() does not pass settings down: each command prints and words its errors as the program does.
+    command.configureOutput(program.configureOutput());
+  }
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -83,10 +95,21 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       error instanceof CliError || !isSdkError(error)
         ? error
         : (await import('coffer')).toCofferError(error, undefined, 'Secrets Manager call');
-    const message = shown instanceof Error ? shown.message : String(shown);
+    const endpoint = endpointIn(argv) ?? io.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? io.env.AWS_ENDPOINT_URL;
+    const message = setupHint(shown, endpoint) ?? (shown instanceof Error ? shown.message : String(shown));
     io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
+}
+
+/** The --endpoint the command line gave, for hints. */
+function endpointIn(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') return undefined;
+    if (arg === '--endpoint') return argv[i + 1];
+    if (arg.startsWith('--endpoint=')) return arg.slice('--endpoint='.length);
+  }
+  return undefined;
 }
 
 const isSdkError = (error: unknown): boolean =>

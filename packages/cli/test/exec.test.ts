@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateSecretCommand,
@@ -8,6 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
+import { Redactor } from 'coffer/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretMasker } from '../src/exec/mask.js';
 
@@ -201,6 +205,94 @@ describe('coffer exec', () => {
     expect(run.code).toBe(143);
   });
 
+  it('masks only secret values, in every form, and leaves host, port, engine, user and words alone', async () => {
+    const token = `canary-${randomUUID()}`;
+    await client.send(
+      new CreateSecretCommand({
+        Name: 'exec/rds',
+        SecretString: JSON.stringify({
+          engine: 'postgres',
+          host: 'db.internal',
+          port: 5432,
+          username: 'app_user',
+          password,
+          dbname: 'postgres',
+          extra: { token },
+        }),
+      }),
+    );
+    const script = [
+      'const v = process.env;',
+      // Nested field on its own, JSON-escaped (as pino writes it), base64 in a header, no trailing newline.
+      `console.log(v.ENGINE, v.HOST, v.PORT, v.USERNAME, v.DBNAME, 'postgres is a word');`,
+      `console.log(JSON.parse(v.EXTRA).token);`,
+      `console.log(JSON.stringify({ msg: 'login ' + v.PASSWORD }));`,
+      `console.log('Authorization: Basic ' + Buffer.from(v.USERNAME + ':' + v.PASSWORD).toString('base64'));`,
+      `process.stdout.write(v.PASSWORD);`,
+    ].join(' ');
+    const run = await exec(['-s', 'exec/rds', '--', process.execPath, '-e', script]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('postgres db.internal 5432 app_user postgres postgres is a word');
+    expect(lines[1]).toBe('*****');
+    expect(lines[2]).toBe('{"msg":"login *****"}');
+    expect(lines[3]).toMatch(/^Authorization: Basic \S*\*\*\*\*\*/);
+    expect(lines[4]).toBe('*****');
+    for (const value of [password, token]) expect(run.stdout + run.stderr).not.toContain(value);
+    expect(Buffer.from(lines[3]?.split(' ').pop() ?? '', 'base64').toString()).not.toContain(password);
+
+    const overridden = await exec([
+      '-s',
+      'exec/rds',
+      '--mask-key',
+      'host',
+      '--no-mask-key',
+      'password',
+      '--',
+      'sh',
+      '-c',
+      'echo "$HOST $PASSWORD"',
+    ]);
+    expect(overridden.stdout.trim()).toBe(`***** ${password}`);
+  });
+
+  it('lets the command open /dev/stdout and /dev/stderr by path while masking, and forces no colour on it', async () => {
+    const run = await exec([
+      '-s',
+      'exec/db',
+      '--',
+      'sh',
+      '-c',
+      'echo "out $PASSWORD" > /dev/stdout && echo "err $PASSWORD" > /dev/stderr && (printenv FORCE_COLOR || echo unset)',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('out *****\nunset\n');
+    expect(run.stderr).toBe('err *****\n');
+  });
+
+  it('gives the command a terminal of its own when coffer runs on one, with the window size, and masks it', async () => {
+    const pty = await import('node-pty');
+    const script = `console.log('tty=' + process.stdout.isTTY + ' cols=' + process.stdout.columns + ' ' + process.env.PASSWORD)`;
+    const term = pty.spawn(
+      process.execPath,
+      [BIN, 'exec', '-s', 'exec/db', '--', process.execPath, '-e', script],
+      {
+        cols: 123,
+        rows: 40,
+        env: env as Record<string, string>,
+      },
+    );
+    let output = '';
+    term.onData((data) => {
+      output += data;
+    });
+    const code = await new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    expect(code).toBe(0);
+    expect(output).toContain('tty=true cols=123 *****');
+    expect(output).not.toContain(password);
+    expect(output).not.toContain('masking without a terminal');
+  });
+
   it('reports unreadable secrets, collisions and bad commands in clear lines', async () => {
     const missing = await exec(['-s', 'exec/none', '--', 'true']);
     expect(missing.code).toBe(1);
@@ -208,16 +300,24 @@ describe('coffer exec', () => {
     const collision = await exec(['-s', 'exec/db', '-s', 'PASSWORD=exec/api-key', '--', 'true']);
     expect(collision.code).toBe(1);
     expect(collision.stderr).toMatch(/PASSWORD is set by both/);
+    // As a shell answers: 127 for a command that is not found, 126 for one that cannot run.
     const notFound = await exec(['--', 'no-such-command-anywhere']);
-    expect(notFound.code).toBe(1);
+    expect(notFound.code).toBe(127);
     expect(notFound.stderr).toMatch(/Command not found: no-such-command-anywhere/);
+    const masked = await exec(['-s', 'exec/db', '--', 'no-such-command-anywhere']);
+    expect(masked.code).toBe(127);
+    const script = join(mkdtempSync(join(tmpdir(), 'coffer-exec-')), 'script.sh');
+    writeFileSync(script, 'echo hi\n', { mode: 0o644 });
+    const notExecutable = await exec(['--', script]);
+    expect(notExecutable.code).toBe(126);
+    expect(notExecutable.stderr).toMatch(/Command not executable/);
     for (const run of [missing, collision, notFound]) expect(run.stderr).not.toContain(password);
   });
 });
 
 describe('SecretMasker', () => {
   const mask = async (values: string[], chunks: string[]) => {
-    const masker = new SecretMasker(values);
+    const masker = new SecretMasker(new Redactor(values));
     const out: Buffer[] = [];
     masker.on('data', (d: Buffer) => out.push(d));
     for (const chunk of chunks) masker.write(Buffer.from(chunk));
@@ -231,7 +331,28 @@ describe('SecretMasker', () => {
     expect(await mask([value], [...`x ${value} y`])).toBe('x ***** y');
     expect(await mask([value], [`\u001b[31m${value}\u001b[0m`])).toBe('\u001b[31m*****\u001b[0m');
     expect(await mask(['abcd', 'abcdef'], ['xxabcdefyy', 'abcdzz'])).toBe('xx*****yy*****zz');
-    expect(await mask([value], ['ends with hunt'])).toBe('ends with hunt');
-    expect(await mask(['ab'], ['ab is too short to mask'])).toBe('ab is too short to mask');
+    expect(await mask([value], ['ends with hu'])).toBe('ends with hu');
+  });
+
+  it('masks a value cut short at the end of the output, and short values only as whole tokens, across chunks', async () => {
+    expect(await mask(['hunter22-secret'], ['ends with hunt'])).toBe('ends with *****');
+    expect(await mask(['ab'], ['ab is', ' short; abc and cab are words; ', 'a', 'b'])).toBe(
+      '***** is short; abc and cab are words; *****',
+    );
+  });
+
+  it('masks every encoded form, split across writes', async () => {
+    const value = 'p@ss w/rd-Sup3rS3cret';
+    const forms = [
+      JSON.stringify(value),
+      encodeURIComponent(value),
+      Buffer.from(`app:${value}`).toString('base64'),
+      Buffer.from(value).toString('hex'),
+    ];
+    for (const form of forms) {
+      const text = await mask([value], [...`line: ${form}\n`]);
+      expect(text).toContain('*****');
+      expect(text).not.toContain(form.slice(6, 14));
+    }
   });
 });

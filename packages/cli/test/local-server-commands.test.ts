@@ -68,6 +68,8 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     const { child, vars, stderr } = await serve('--in-memory');
     expect(Object.keys(vars).sort()).toEqual([
       'AWS_ACCESS_KEY_ID',
+      // AWS CLI v1 and older boto3 read only AWS_DEFAULT_REGION.
+      'AWS_DEFAULT_REGION',
       'AWS_ENDPOINT_URL_SECRETS_MANAGER',
       'AWS_REGION',
       'AWS_SECRET_ACCESS_KEY',
@@ -106,7 +108,11 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(entries.every((e) => e.outcome === 'success')).toBe(true);
     expect(audit.stdout).not.toContain(canary);
     const human = await coffer('audit', '--data-dir', dataDir, '-n', '1');
-    expect(human.stdout).toMatch(/coffer-admin\s+GetSecretValue\s+ok\s+cli\/audited-\w{6}/);
+    const [header, line] = human.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^TIME\s+PRINCIPAL\s+OPERATION\s+OUTCOME\s+SOURCE\s+SECRET$/);
+    expect(line).toMatch(/coffer-admin\s+GetSecretValue\s+ok\s+\S+\s+cli\/audited$/);
+    // Aligned: each column starts where its title does.
+    expect(line?.indexOf('GetSecretValue')).toBe(header?.indexOf('OPERATION'));
     expect(readFileSync(join(dataDir, 'audit.log'), 'utf8')).not.toContain(canary);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);

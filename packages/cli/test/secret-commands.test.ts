@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,13 @@ describe('coffer secret commands', () => {
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-XXXXXX
         "
       `);
-      const created = await cofferJson(['create', 'app/empty', '--description', 'no value yet']);
+      const created = await cofferJson([
+        'create',
+        'app/empty',
+        '--no-value',
+        '--description',
+        'no value yet',
+      ]);
       expect(created).toEqual({ name: 'app/empty', arn: expect.stringMatching(/:secret:app\/empty-/) });
     });
 
@@ -511,6 +518,17 @@ describe('coffer secret commands', () => {
         "
       `);
       expect(await cofferJson(['list', '--name', 'empty/SET'])).toEqual([]);
+    });
+
+    it('refuses a file that is not valid JSON without showing any of it', async () => {
+      const file = join(dir, 'broken.json');
+      const value = `canary-${randomUUID()}`;
+      writeFileSync(file, `{"token": "${value}", oops}`);
+      const run = await coffer(['import', file, '--as-one', 'json/broken']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/is not valid JSON \(parsing failed at line 1, column \d+\): fix it/);
+      expect(run.stderr + run.stdout).not.toContain(value.slice(7, 15));
+      expect(run.stderr).not.toContain('oops');
     });
 
     it('imports a JSON file, whole as one secret (types kept) or one secret per member', async () => {

@@ -4,6 +4,7 @@
  */
 
 export { SecretBatchError } from './cache/batch.js';
+export type { SecretDescription } from './cache/descriptions.js';
 export type { Listener, SecretCacheEvent, SecretCacheEvents } from './cache/events.js';
 export { SECRET_CACHE_DEFAULTS, type SecretCacheOptions } from './cache/options.js';
 export { SecretCache, type SecretCacheStats } from './cache/secret-cache.js';

@@ -6,14 +6,17 @@
 
 export { abortable } from './abortable.js';
 export { mysqlNativePasswordHash } from './database/mysql-password.js';
+export { NON_SECRET_FIELDS, secretLeaves } from './database/secret.js';
 export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';
+export { parseJsonQuietly } from './json.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
-export { redact } from './secret/redact.js';
+export { Redactor, redact, secretForms } from './secret/redact.js';
 export { isSecret, MASK } from './secret/secret.js';
 export { CURRENT, PENDING, PREVIOUS } from './stages.js';
 export {
   isStandardSchema,
+  issueKind,
   issuePath,
   issuePathKeys,
   validateStandard,

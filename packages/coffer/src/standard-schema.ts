@@ -38,11 +38,13 @@ export declare namespace StandardSchemaV1 {
 
 /** Whether a value implements Standard Schema (zod 4, valibot, arktype, ...). */
 export const isStandardSchema = (value: unknown): value is StandardSchemaV1 =>
-  typeof value === 'object' && value !== null && '~standard' in value;
+  // ArkType's types are functions that carry the interface.
+  (typeof value === 'object' || typeof value === 'function') && value !== null && '~standard' in value;
 
 /** An issue's path as keys, e.g. `['db', '0', 'port']`; empty for the value itself. */
 export const issuePathKeys = (issue: StandardSchemaV1.Issue): string[] =>
-  (issue.path ?? []).map((segment) =>
+  // Array.from, not .map: ArkType's path is an Array subclass whose .map builds another (wrong) one.
+  Array.from(issue.path ?? [], (segment) =>
     String(typeof segment === 'object' && segment !== null && 'key' in segment ? segment.key : segment),
   );
 
@@ -50,6 +52,29 @@ export const issuePathKeys = (issue: StandardSchemaV1.Issue): string[] =>
 export function issuePath(issue: StandardSchemaV1.Issue): string {
   const keys = issuePathKeys(issue);
   return keys.length === 0 ? '(root)' : keys.join('.');
+}
+
+/** Issue fields that describe the schema's requirement, never the input (which `received`/`actual` may quote). */
+const REQUIREMENT_FIELDS = ['format', 'expected', 'minimum', 'maximum', 'origin'] as const;
+
+/**
+ * What kind of problem an issue is, from the fields validators add beside `message`: zod's and arktype's
+ * `code`, valibot's `type`, and what was expected (`invalid_type check failed (expected number)`).
+ * For values from a secret this replaces the message, which may quote the value (valibot's `Received "..."`,
+ * a `startsWith` check quoting the start of it).
+ */
+export function issueKind(issue: StandardSchemaV1.Issue): string {
+  const fields = issue as unknown as Record<string, unknown>;
+  const scalar = (value: unknown): string | undefined =>
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
+      ? String(value)
+      : undefined;
+  const kind = scalar(fields.code) ?? scalar(fields.type) ?? 'invalid';
+  const details = REQUIREMENT_FIELDS.flatMap((field) => {
+    const value = scalar(fields[field]);
+    return value === undefined || value === kind ? [] : [`${field} ${value}`];
+  });
+  return `${kind} check failed${details.length === 0 ? '' : ` (${details.join(', ')})`}`;
 }
 
 /**

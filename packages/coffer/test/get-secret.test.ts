@@ -35,9 +35,17 @@ const dbSchema: StandardSchemaV1<unknown, { host: string; port: number }> = {
       const v = value as Record<string, unknown>;
       const issues: StandardSchemaV1.Issue[] = [];
       if (typeof v.host !== 'string')
-        issues.push({ message: `expected string, received ${String(v.host)}`, path: ['host'] });
+        issues.push({
+          message: `expected string, received ${String(v.host)}`,
+          path: ['host'],
+          ...{ code: 'invalid_type', expected: 'string' },
+        });
       if (typeof v.port !== 'number')
-        issues.push({ message: `expected number, received ${String(v.port)}`, path: [{ key: 'port' }] });
+        issues.push({
+          message: `expected number, received ${String(v.port)}`,
+          path: [{ key: 'port' }],
+          ...{ code: 'invalid_type', expected: 'number' },
+        });
       return issues.length > 0 ? { issues } : { value: { host: v.host as string, port: v.port as number } };
     },
   },
@@ -105,7 +113,9 @@ describe('getSecret against the local server', () => {
     const error = await getSecret('get/bad-json', { client, schema: dbSchema }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidSecretFormatError);
     expect((error as InvalidSecretFormatError).paths).toEqual(['host', 'port']);
-    expect((error as Error).message).toMatch(/port: expected number, received \*\*\*\*\*/);
+    // The validator's message quotes the value; only the path and the kind of problem are shown.
+    expect((error as Error).message).toMatch(/port: invalid_type check failed \(expected number\)/);
+    expect((error as Error).message).not.toMatch(/received/);
     expectNoLeak(error, [port]);
 
     await client.send(new CreateSecretCommand({ Name: 'get/not-json', SecretString: `{"host": ${host}` }));

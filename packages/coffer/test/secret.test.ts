@@ -83,12 +83,12 @@ describe('Secret', () => {
     expect(new Secret({ a: 1 }).equals({ a: 2 })).toBe(false);
   });
 
-  it('redact() masks every leaf value and its JSON-escaped form, but not values too short to be secrets', () => {
+  it('redact() masks every leaf value and its JSON-escaped form; short values only as whole tokens', () => {
     const value = canary();
     const quoted = `pa"ss-${value}`;
     expect(redact(`got ${value} and ${JSON.stringify(quoted)}`, [{ a: value, b: [quoted] }])).toBe(
       'got ***** and "*****"',
     );
-    expect(redact('an id of 42', ['42'])).toBe('an id of 42');
+    expect(redact('an id of 42, not 420', ['42'])).toBe('an id of *****, not 420');
   });
 });

@@ -16,6 +16,8 @@ export type InferSettings<S> = S extends StandardSchemaV1
     ? { readonly [K in keyof S]: InferSettings<S[K]> }
     : never;
 
+const SECRET_FIELD = Symbol('coffer.secretField');
+
 /**
  * Marks a field as secret: its value comes out as a `Secret<T>`, masked in every log, error and JSON.
  * Works with any Standard Schema (zod, valibot, arktype) as a field of a settings Shape.
@@ -42,5 +44,11 @@ export function secret<S extends StandardSchemaV1>(
       },
     },
   };
+  // Marked so that validation never shows this field's messages, which may quote the value.
+  Object.defineProperty(wrapped, SECRET_FIELD, { value: true });
   return wrapped;
 }
+
+/** Whether a field's schema was made by `secret()`. */
+export const isSecretField = (schema: StandardSchemaV1 | undefined): boolean =>
+  schema !== undefined && SECRET_FIELD in schema;

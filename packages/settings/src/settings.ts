@@ -64,25 +64,29 @@ function checkShape(shape: Shape, path: string[]): void {
  * order of precedence, validated by a Standard Schema into one frozen object.
  */
 export class Settings<T> implements AsyncDisposable {
-  private readonly tree: FieldNode | undefined;
-  private readonly mapping: readonly Contribution[];
-  private readonly envOptions: EnvOptions | false;
-  private readonly dotenvOptions: DotenvOptions | false;
-  private ownCache: SecretCache | undefined;
-  private readonly watchers = new Set<() => void>();
-  private closed = false;
+  // Private fields: logging or spreading the settings object must not show the options (an env source, say).
+  readonly #tree: FieldNode | undefined;
+  readonly #mapping: readonly Contribution[];
+  readonly #envOptions: EnvOptions | false;
+  readonly #dotenvOptions: DotenvOptions | false;
+  #ownCache: SecretCache | undefined;
+  readonly #watchers = new Set<() => void>();
+  #closed = false;
 
-  constructor(private readonly options: SettingsOptions<SettingsSchema>) {
+  readonly #options: SettingsOptions<SettingsSchema>;
+
+  constructor(options: SettingsOptions<SettingsSchema>) {
+    this.#options = options;
     const { schema } = options;
     if (!isStandardSchema(schema)) {
       if (!isPlainObject(schema))
         throw new TypeError('schema must be a Standard Schema or an object of them.');
       checkShape(schema, []);
     }
-    this.mapping = mappingContributions(options.secrets);
-    this.tree = fieldTree(schema);
-    this.envOptions = options.env === false ? false : (options.env ?? {});
-    this.dotenvOptions = options.dotenv === false ? false : (options.dotenv ?? {});
+    this.#mapping = mappingContributions(options.secrets);
+    this.#tree = fieldTree(schema);
+    this.#envOptions = options.env === false ? false : (options.env ?? {});
+    this.#dotenvOptions = options.dotenv === false ? false : (options.dotenv ?? {});
     if (options.cache !== undefined && options.client !== undefined) {
       throw new TypeError('Pass either cache or client, not both: a given cache already has its client.');
     }
@@ -93,7 +97,7 @@ export class Settings<T> implements AsyncDisposable {
    * cache), validates, and returns the settings deeply frozen. Throws one SettingsError naming every bad field.
    */
   async load(overrides?: Record<string, unknown>): Promise<T> {
-    return (await this.loadWithSources(overrides)).value;
+    return (await this.#loadWithSources(overrides)).value;
   }
 
   /**
@@ -107,79 +111,79 @@ export class Settings<T> implements AsyncDisposable {
       overrides?: Record<string, unknown>;
     } = {},
   ): () => void {
-    if (this.closed) throw new TypeError('These settings are closed.');
+    if (this.#closed) throw new TypeError('These settings are closed.');
     if (typeof onChange !== 'function')
       throw new TypeError('watch() takes a function (settings, changedPaths) => void.');
     let current: Loaded<T> | undefined;
-    let chain: Promise<void> = this.loadWithSources(options.overrides).then(
+    let chain: Promise<void> = this.#loadWithSources(options.overrides).then(
       (loaded) => {
         current = loaded;
       },
-      (error: unknown) => this.report(error, options.onError),
+      (error: unknown) => this.#report(error, options.onError),
     );
-    const unsubscribe = this.cache().on('rotated', (event) => {
+    const unsubscribe = this.#cache().on('rotated', (event) => {
       if (current !== undefined && !current.secrets.has(event.arn) && !current.secrets.has(event.name))
         return;
       chain = chain.then(async () => {
         try {
-          const next = await this.loadWithSources(options.overrides);
+          const next = await this.#loadWithSources(options.overrides);
           const changed = current === undefined ? [] : changedPaths(current.value, next.value);
           current = next;
           if (changed.length > 0) onChange(next.value, changed);
         } catch (error) {
-          this.report(error, options.onError);
+          this.#report(error, options.onError);
         }
       });
     });
     const stop = () => {
       unsubscribe();
-      this.watchers.delete(stop);
+      this.#watchers.delete(stop);
     };
-    this.watchers.add(stop);
+    this.#watchers.add(stop);
     return stop;
   }
 
   /** Stops watching and closes the cache this created (a cache passed in is left open). */
   async close(): Promise<void> {
-    this.closed = true;
-    for (const stop of [...this.watchers]) stop();
-    await this.ownCache?.close();
+    this.#closed = true;
+    for (const stop of [...this.#watchers]) stop();
+    await this.#ownCache?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  private report(error: unknown, onError: ((error: SettingsError | CofferError) => void) | undefined): void {
+  #report(error: unknown, onError: ((error: SettingsError | CofferError) => void) | undefined): void {
     const known = error instanceof SettingsError || error instanceof CofferError ? error : undefined;
     if (known && onError) onError(known);
-    this.options.logger?.warn?.(
+    this.#options.logger?.warn?.(
       { code: known?.code ?? 'UNKNOWN' },
       `coffer settings: reloading after a rotation failed; keeping the previous settings. ${known?.message ?? `${error instanceof Error ? error.name : 'Error'} (message withheld)`}`,
     );
   }
 
-  private cache(): SecretCache {
-    if (this.options.cache) return this.options.cache;
-    this.ownCache ??= new SecretCache(
-      this.options.client === undefined ? {} : { client: this.options.client },
+  #cache(): SecretCache {
+    if (this.#options.cache) return this.#options.cache;
+    this.#ownCache ??= new SecretCache(
+      this.#options.client === undefined ? {} : { client: this.#options.client },
     );
-    return this.ownCache;
+    return this.#ownCache;
   }
 
-  private async loadWithSources(overrides: Record<string, unknown> | undefined): Promise<Loaded<T>> {
-    if (this.closed) throw new TypeError('These settings are closed: define them again to load.');
+  async #loadWithSources(overrides: Record<string, unknown> | undefined): Promise<Loaded<T>> {
+    if (this.#closed) throw new TypeError('These settings are closed: define them again to load.');
     const contributions = collectContributions(
-      this.mapping,
-      this.tree,
-      { env: this.envOptions, dotenv: this.dotenvOptions },
+      this.#mapping,
+      this.#tree,
+      { env: this.#envOptions, dotenv: this.#dotenvOptions },
       overrides,
     );
-    const needed = neededSecrets(contributions, this.tree).map((c) => c.reference);
+    const needed = neededSecrets(contributions, this.#tree).map((c) => c.reference);
     // No secret needed, no cache (and no client) made: settings from env alone work offline.
-    const reads = needed.length === 0 ? NOTHING_READ : await readSecretReferences(this.cache(), needed);
-    const resolved = resolveInput(contributions, reads, this.tree);
-    const validated = await validateSettings(this.options.schema, this.tree, resolved, this.envOptions);
+    const reads = needed.length === 0 ? NOTHING_READ : await readSecretReferences(this.#cache(), needed);
+    const resolved = resolveInput(contributions, reads, this.#tree);
+    const validated = await validateSettings(this.#options.schema, this.#tree, resolved, this.#envOptions);
     if ('issues' in validated) throw new SettingsError(validated.issues);
     return { value: deepFreeze(validated.value) as T, secrets: resolved.secrets };
   }

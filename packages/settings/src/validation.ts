@@ -1,16 +1,29 @@
 import type { StandardSchemaV1 } from 'coffer';
-import { isStandardSchema, issuePathKeys, redact, validateStandard } from 'coffer/internal';
+import { isStandardSchema, issueKind, issuePathKeys, Redactor, validateStandard } from 'coffer/internal';
 import type { SettingsIssue } from './errors.js';
 import { type FieldNode, getPath, pathKey, setPath } from './fields.js';
 import { describeOrigin, type Origin } from './origin.js';
 import type { ResolvedInput } from './resolution.js';
-import type { SettingsSchema } from './schema.js';
+import { isSecretField, type SettingsSchema } from './schema.js';
 import { type EnvOptions, envNameFor } from './sources.js';
 
 /** A schema's complaint about one path, before it is matched to the source of the value. */
 interface Complaint {
   readonly path: string;
   readonly message: string;
+  /** The kind of problem (`invalid_type check failed (expected number)`), shown instead of a secret's message. */
+  readonly kind: string;
+  /** The field's schema was made by `secret()`. */
+  readonly secretField: boolean;
+}
+
+/**
+ * The value was of the wrong type (zod's `invalid_type`, valibot's schema-level issues, arktype's `domain`):
+ * the only failure that reading an env string as JSON can cure. Any other failure is the real reason.
+ */
+function isTypeMismatch(issue: StandardSchemaV1.Issue): boolean {
+  const fields = issue as unknown as Record<string, unknown>;
+  return fields.code === 'invalid_type' || fields.kind === 'schema' || fields.code === 'domain';
 }
 
 /** A string that parses as JSON (number, boolean, object, array), for fields whose schema wants that type. */
@@ -32,15 +45,18 @@ async function validateShape(node: FieldNode, input: unknown, complaints: Compla
     const raw = getPath(input, node.path);
     const schema = node.schema as StandardSchemaV1;
     let result = await validateStandard(schema, raw);
-    // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading.
-    const coerced = result.issues === undefined ? undefined : coerce(raw);
-    if (coerced !== undefined) {
-      const retry = await validateStandard(schema, coerced);
-      if (retry.issues === undefined) result = retry;
-    }
+    // Env and .env values are strings; a field that wants a number, boolean or object gets the JSON reading,
+    // and when that reading fails too, its reason is the real one (`APP_MAX=-1` is too small, not a string).
+    const coerced = result.issues?.every(isTypeMismatch) ? coerce(raw) : undefined;
+    if (coerced !== undefined) result = await validateStandard(schema, coerced);
     if (result.issues === undefined) return result.value;
     for (const issue of result.issues) {
-      complaints.push({ path: pathKey([...node.path, ...issuePathKeys(issue)]), message: issue.message });
+      complaints.push({
+        path: pathKey([...node.path, ...issuePathKeys(issue)]),
+        message: issue.message,
+        kind: issueKind(issue),
+        secretField: isSecretField(schema),
+      });
     }
     return undefined;
   }
@@ -63,7 +79,7 @@ async function validateWhole(
     let changed = false;
     for (const issue of result.issues) {
       const path = issuePathKeys(issue);
-      const coerced = coerce(getPath(input, path));
+      const coerced = isTypeMismatch(issue) ? coerce(getPath(input, path)) : undefined;
       if (path.length > 0 && coerced !== undefined) {
         setPath(input, path, coerced);
         changed = true;
@@ -73,7 +89,12 @@ async function validateWhole(
   }
   if (result.issues === undefined) return result.value;
   for (const issue of result.issues)
-    complaints.push({ path: pathKey(issuePathKeys(issue)), message: issue.message });
+    complaints.push({
+      path: pathKey(issuePathKeys(issue)),
+      message: issue.message,
+      kind: issueKind(issue),
+      secretField: false,
+    });
   return undefined;
 }
 
@@ -94,24 +115,29 @@ export async function validateSettings(
     : await validateShape(tree as FieldNode, resolved.input, complaints);
   if (complaints.length === 0) return { value };
 
-  const describe = (path: readonly string[]): { source: string; failure?: string } => {
+  const describe = (path: readonly string[]): { source: string; failure?: string; fromSecret?: boolean } => {
     for (let n = path.length; n >= 0; n--) {
       const key = pathKey(path.slice(0, n));
       const failure = resolved.failures.get(key);
       const origin = resolved.origins.get(key);
       if (failure !== undefined) return { source: describeOrigin(origin as Origin), failure };
-      if (origin !== undefined) return { source: describeOrigin(origin) };
+      if (origin !== undefined)
+        return { source: describeOrigin(origin), fromSecret: origin.kind === 'secret' };
     }
     const looked = env === false ? 'nothing set it' : `not set; looked for env var ${envNameFor(path, env)}`;
     return { source: looked };
   };
+  const redactor = new Redactor(resolved.supplied);
   return {
     issues: complaints.map((complaint) => {
       const where = describe(complaint.path.split('.').filter(Boolean));
+      // A value from Secrets Manager or a secret() field is never quoted, even masked: validators quote it
+      // transformed (trimmed, a prefix) beyond what masking can find. The kind of problem is shown instead.
+      const secretValue = where.fromSecret === true || complaint.secretField;
       return {
         path: complaint.path || '(root)',
         source: where.source,
-        message: where.failure ?? redact(complaint.message, resolved.supplied),
+        message: where.failure ?? redactor.redact(secretValue ? complaint.kind : complaint.message),
       };
     }),
   };

@@ -4,6 +4,7 @@ import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-
 import type { LocalSecretsManager } from '@coffer/local';
 import { clientFor, startTestServer } from '@coffer/testing';
 import { SecretCache, type StandardSchemaV1 } from 'coffer';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSettings, SettingsError, secret } from '../src/index.js';
@@ -136,5 +137,45 @@ describe('settings never show a value, whatever the schema does', () => {
     expect(loaded.token.reveal()).toBe(value);
     expectNoCanary(settings, loaded);
     await settings.close();
+  });
+
+  it('never quotes a secret value transformed by its validator (trimmed, cut to a prefix), from env or Secrets Manager', async () => {
+    const value = `hunter2-${canary()}`;
+    const name = uniqueName('leaks/transformed');
+    await createSecret(name, { email: `  ${value}  `, key: value });
+    const schema = {
+      // valibot quotes the trimmed value: `Invalid email: Received "hunter2-..."`.
+      email: secret(v.pipe(v.string(), v.trim(), v.email())),
+      // A prefix check quotes the start of the value: `Expected "sk_" but received "hun"`.
+      key: v.pipe(v.string(), v.startsWith('sk_')),
+      fromEnv: secret(v.pipe(v.string(), v.trim(), v.email())),
+    };
+    const settings = defineSettings({
+      schema,
+      env: { source: { FROM_ENV: `\t${value} ` } },
+      dotenv: false,
+      secrets: { email: `${name}#email`, key: `${name}#key` },
+      cache: new SecretCache({ client }),
+    });
+    const error = (await settings.load().catch((e: unknown) => e)) as SettingsError;
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error.issues.map((i) => `${i.path}: ${i.message}`).sort()).toEqual([
+      'email: email check failed',
+      'fromEnv: email check failed',
+      'key: starts_with check failed (expected "sk_")',
+    ]);
+    expectNoCanary(error);
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).not.toMatch(/"hun"/);
+  });
+
+  it('util.inspect and spreading of Settings show neither the env source nor the options passed in', () => {
+    const value = canary();
+    const settings = defineSettings({
+      schema: { token: secret(z.string()) },
+      env: { source: { TOKEN: value } },
+      dotenv: false,
+    });
+    expectNoCanary(settings, { ...settings }, Object.values(settings));
   });
 });

@@ -6,7 +6,7 @@ import {
   type SecretReference,
   type SecretResult,
 } from 'coffer';
-import { toEnvName, toSecretReference } from 'coffer/internal';
+import { Redactor, secretLeaves, toEnvName, toSecretReference } from 'coffer/internal';
 
 /** Where a variable's value came from, for collision reports. */
 interface InjectedVariable {
@@ -24,12 +24,16 @@ export interface EnvironmentRequest {
   readonly prefix?: string;
   /** How JSON keys become names: `upper-snake` (`dbHost` → `DB_HOST`) or `keep`. @default 'upper-snake' */
   readonly naming?: 'upper-snake' | 'keep';
+  /** JSON keys to mask although they are not secret by default (`--mask-key`). @default [] */
+  readonly maskKeys?: readonly string[];
+  /** JSON keys never to mask (`--no-mask-key`). @default [] */
+  readonly unmaskedKeys?: readonly string[];
 }
 
 export interface PreparedEnvironment {
   readonly env: Record<string, string>;
-  /** Every secret value injected, for masking the child's output. */
-  readonly values: readonly string[];
+  /** The secret values to mask in the child's output (see NON_SECRET_FIELDS in coffer), in every form. */
+  readonly mask: Redactor;
   /** Variables that replaced an existing one (reported, not fatal). */
   readonly overridden: readonly InjectedVariable[];
   /** ARNs and names of every secret read, for --watch. */
@@ -110,6 +114,12 @@ export async function prepareEnvironment(
   const injected = new Map<string, InjectedVariable>();
   const collisions: string[] = [];
   const secrets = new Set<string>();
+  const masked: string[] = [];
+  const keys = { mask: request.maskKeys ?? [], unmask: request.unmaskedKeys ?? [] };
+  /** A JSON field is masked unless its key names a connection (host, port, ...) or it is a plain number. */
+  const maskField = (key: string, value: unknown): void => {
+    masked.push(...secretLeaves(key === '' ? value : { [key]: value }, keys));
+  };
   const inject = (name: string, value: string, source: string) => {
     const previous = injected.get(name);
     if (previous !== undefined && previous.source !== source)
@@ -131,12 +141,16 @@ export async function prepareEnvironment(
       if (!isObject || !(want.reference.key in (parsed as object))) {
         throw new ExecError(`${want.source}: the secret has no key "${want.reference.key}".`);
       }
+      maskField(want.reference.key, (parsed as Record<string, unknown>)[want.reference.key]);
       inject(
         want.name as string,
         asText((parsed as Record<string, unknown>)[want.reference.key]),
         want.source,
       );
     } else if (want.name !== undefined || !isObject) {
+      // The whole value is masked; a JSON object's secret fields are masked on their own too.
+      masked.push(text);
+      if (isObject) maskField('', parsed);
       inject(
         want.name ?? (request.prefix ?? '') + toEnvName(result.name.split('/').pop() ?? result.name),
         text,
@@ -144,6 +158,7 @@ export async function prepareEnvironment(
       );
     } else {
       for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+        maskField(key, value);
         const name = (request.prefix ?? '') + (request.naming === 'keep' ? key : toEnvName(key));
         if (!NAME.test(name))
           throw new ExecError(`${want.source}: key "${key}" does not make a valid variable name (${name}).`);
@@ -166,5 +181,5 @@ export async function prepareEnvironment(
     if (env[variable.name] !== undefined && !wasReference) overridden.push(variable);
     env[variable.name] = variable.value;
   }
-  return { env, values: [...injected.values()].map((v) => v.value), overridden, secrets };
+  return { env, mask: new Redactor(masked), overridden, secrets };
 }

@@ -34,7 +34,7 @@ export interface ValueSources {
  * The value of `put` and `create`, from exactly one of: the argument, `--file`, or stdin (`-`, or piped when
  * no other source is given). Text read from stdin loses one trailing newline, so `echo s3cret | coffer put`
  * stores `s3cret`; files are stored byte for byte. Returns undefined when no source was given and stdin is a
- * terminal (or piped but empty), so `create` can make a secret without a value.
+ * terminal (or piped but empty): the caller says what to do (NO_VALUE).
  */
 export async function readValue(
   argument: string | undefined,
@@ -77,8 +77,8 @@ export async function readValue(
   return { SecretString: text };
 }
 
-export const NO_VALUE = (command: string) =>
+export const NO_VALUE = (command: string, alternative = '') =>
   new CliError(
-    `Give the value: as an argument, with --file <path>, or on stdin (\`... | coffer ${command} <secret> -\`).`,
+    `Give the value: as an argument, with --file <path>, or on stdin (\`... | coffer ${command} <secret> -\`)${alternative}.`,
     EXIT.usage,
   );

@@ -14,12 +14,15 @@ import {
 import { defaultClient } from '../sdk/default-client.js';
 import {
   type ApiCallObserver,
-  currentVersionId,
+  describeSecret,
   getSecretValue,
   type RawSecret,
+  versionWithStage,
 } from '../sdk/secrets-manager.js';
+import { CURRENT } from '../stages.js';
 import type { StandardSchemaV1 } from '../standard-schema.js';
 import { BATCH_SIZE, fetchBatch, readAll } from './batch.js';
+import { Descriptions, type SecretDescription } from './descriptions.js';
 import { CacheEntry, isTransient, selectorOf, versionOf } from './entry.js';
 import { EntryIndex, pendingKey } from './entry-index.js';
 import { Emitter, type Listener, type SecretCacheEvent } from './events.js';
@@ -66,6 +69,10 @@ export class SecretCache implements AsyncDisposable {
   readonly #counters = { hits: 0, misses: 0, staleServes: 0, refreshes: 0, errors: 0, evictions: 0 };
   readonly #apiCalls: Record<string, number> = {};
   readonly #observe: ApiCallObserver;
+  readonly #descriptions = new Descriptions(
+    () => this.#policy.ttl,
+    () => this.#policy.maxStale,
+  );
 
   constructor(options: SecretCacheOptions = {}) {
     this.#policy = cachePolicy(options);
@@ -144,8 +151,33 @@ export class SecretCache implements AsyncDisposable {
     return this.#shape(entry, secretId, options) as Promise<SecretResult<ValueOf<F, S>>>;
   }
 
+  /**
+   * When the value a read of this secret would serve went stale (its TTL ran out while Secrets Manager was
+   * failing), or undefined while it is fresh or not cached.
+   */
+  staleSince(secretId: string, options?: VersionSelector): Date | undefined {
+    const entry = this.#index.lookup(secretId, selectorOf(options));
+    if (entry === undefined || entry.fresh || Date.now() < entry.expiresAt) return undefined;
+    return new Date(entry.expiresAt);
+  }
+
+  /**
+   * A secret's metadata (DescribeSecret: tags, rotation, VersionIdsToStages; never a value), cached for the TTL
+   * with single flight and stale-if-error like values. Version-aware refreshes keep it current for free.
+   */
+  async describe(
+    secretId: string,
+    options: { refresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<SecretDescription> {
+    this.#checkOpen();
+    checkSecretId(secretId);
+    const fetch = () => describeSecret(this.#sdk(), secretId, this.#callOptions());
+    return abortable(this.#descriptions.get(secretId, fetch, options.refresh === true), options.signal);
+  }
+
   /** Drops one secret (every stage, version and name it is cached under), or everything. */
   invalidate(secretId?: string): void {
+    this.#descriptions.forget(secretId);
     if (secretId === undefined) {
       for (const entry of [...this.#index.entries]) this.#evict(entry);
       this.#coldFailures.clear();
@@ -448,8 +480,9 @@ export class SecretCache implements AsyncDisposable {
     this.#counters.refreshes++;
     try {
       if (this.#policy.versionAware && !force && entry.selector === '') {
-        const current = await currentVersionId(this.#sdk(), entry.arn, this.#callOptions());
-        if (current === entry.raw.versionId) {
+        const described = await describeSecret(this.#sdk(), entry.arn, this.#callOptions());
+        this.#descriptions.remember([entry.arn, ...entry.aliases], described);
+        if (versionWithStage(described.VersionIdsToStages, CURRENT) === entry.raw.versionId) {
           if (!overtaken()) {
             entry.fetched = sequence;
             this.#renew(entry);

@@ -76,3 +76,42 @@ export function parseDatabaseSecret(value: unknown): DatabaseSecret | InvalidDat
 export const isInvalidDatabaseSecret = (
   parsed: DatabaseSecret | InvalidDatabaseSecret,
 ): parsed is InvalidDatabaseSecret => 'invalid' in parsed;
+
+/**
+ * Fields of AWS's secret layouts (RDS, Redshift, DocumentDB) that name where and as whom to connect, not how to
+ * prove it. Masking them turns every host, port and user name in a log into `*****`, and an error that cannot
+ * name them cannot be acted on. The user name is among them: it is an identity, not a credential.
+ */
+export const NON_SECRET_FIELDS: readonly string[] = [
+  'engine',
+  'host',
+  'port',
+  'dbname',
+  'username',
+  'masterarn',
+  'dbClusterIdentifier',
+  'dbInstanceIdentifier',
+];
+
+/**
+ * The values in a JSON secret worth masking: every leaf except NON_SECRET_FIELDS and plain numbers (ports,
+ * ids), with `mask` adding keys back and `unmask` taking more away.
+ */
+export function secretLeaves(
+  value: unknown,
+  options: { mask?: readonly string[]; unmask?: readonly string[] } = {},
+): string[] {
+  const mask = new Set(options.mask ?? []);
+  const skipped = new Set([...NON_SECRET_FIELDS.filter((key) => !mask.has(key)), ...(options.unmask ?? [])]);
+  const out: string[] = [];
+  const walk = (key: string, field: unknown, depth: number): void => {
+    if (depth > 32 || skipped.has(key) || (typeof field === 'number' && !mask.has(key))) return;
+    if (field !== null && typeof field === 'object') {
+      for (const [child, nested] of Object.entries(field)) walk(child, nested, depth + 1);
+    } else if (field !== null && field !== undefined) {
+      out.push(String(field));
+    }
+  };
+  walk('', value, 0);
+  return out;
+}

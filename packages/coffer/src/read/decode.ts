@@ -1,8 +1,9 @@
 import { InvalidSecretFormatError } from '../errors.js';
+import { parseJsonQuietly } from '../json.js';
 import type { RawSecret } from '../sdk/secrets-manager.js';
-import { redact } from '../secret/redact.js';
+import { Redactor } from '../secret/redact.js';
 import { Secret } from '../secret/secret.js';
-import { issuePath, type StandardSchemaV1, validateStandard } from '../standard-schema.js';
+import { issueKind, issuePath, type StandardSchemaV1, validateStandard } from '../standard-schema.js';
 
 export type SecretFormat = 'string' | 'bytes' | 'json';
 
@@ -14,6 +15,8 @@ export interface SecretResult<V> {
   readonly versionId: string;
   readonly versionStages: readonly string[];
   readonly createdDate: Date | undefined;
+  /** Whether Secrets Manager holds the value as `SecretString` or `SecretBinary`. */
+  readonly storedAs: 'string' | 'binary';
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -33,14 +36,12 @@ function asText(raw: RawSecret, secretId: string): string {
   }
 }
 
-/** JSON.parse's own errors quote the input, so they are replaced by one that says only where it failed. */
 function parseJson(text: string, secretId: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonQuietly(text);
   } catch (error) {
-    const position = /position (\d+)/.exec(String((error as Error).message))?.[1];
     throw new InvalidSecretFormatError(
-      `Secret "${secretId}" is not valid JSON${position === undefined ? '' : ` (parsing failed at character ${position})`}: store a JSON object, or read it with { as: 'string' }.`,
+      `Secret "${secretId}" is ${(error as Error).message}: store a JSON object, or read it with { as: 'string' }.`,
       { secretId },
     );
   }
@@ -50,8 +51,11 @@ async function validate(schema: StandardSchemaV1, value: unknown, secretId: stri
   const result = await validateStandard(schema, value);
   if (result.issues === undefined) return result.value;
   const paths = result.issues.map(issuePath);
+  // Validators' messages may quote the value, transformed (trimmed, cut to a prefix) beyond what masking can
+  // find: only the path and the kind of problem are shown. The kind comes from the schema; mask it anyway.
+  const redactor = new Redactor([value]);
   const details = result.issues
-    .map((issue) => `${issuePath(issue)}: ${redact(issue.message, [value])}`)
+    .map((issue) => `${issuePath(issue)}: ${redactor.redact(issueKind(issue))}`)
     .join('; ');
   throw new InvalidSecretFormatError(`Secret "${secretId}" does not match its schema: ${details}`, {
     secretId,
@@ -67,6 +71,7 @@ const result = (raw: RawSecret, value: unknown): SecretResult<unknown> =>
     versionId: raw.versionId,
     versionStages: raw.versionStages,
     createdDate: raw.createdDate,
+    storedAs: raw.string === undefined && raw.binary !== undefined ? 'binary' : 'string',
   });
 
 /** Shapes a raw secret as a string, bytes or parsed JSON; synchronous so cached reads need no extra tick. */

@@ -10,7 +10,6 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type CofferError, SecretsManagerUnavailableError } from '../errors.js';
-import { CURRENT } from '../stages.js';
 import { toCofferError } from './to-coffer-error.js';
 
 /**
@@ -137,15 +136,6 @@ export function versionWithStage(
     if (stages.includes(stage)) return versionId;
   }
   return undefined;
-}
-
-/** The version that holds AWSCURRENT now, from DescribeSecret (no secret value is transferred). */
-export async function currentVersionId(
-  client: SecretsManagerClient,
-  secretId: string,
-  options: ApiOptions = {},
-): Promise<string | undefined> {
-  return versionWithStage((await describeSecret(client, secretId, options)).VersionIdsToStages, CURRENT);
 }
 
 /** Stores a new version; repeating it with the same token and value is a no-op on Secrets Manager's side. */

@@ -12,7 +12,7 @@ export function auditCommand(io: CliIo): Command {
   return new Command('audit')
     .summary("print and follow the local server's audit log")
     .description(
-      'Print the audit log of a local server: one line per API call with time, principal, operation,\n' +
+      'Print the audit log of a local server: one line per API call with time, principal, operation, ' +
         'outcome and secret. It never holds a secret value.',
     )
     .addOption(new Option('-d, --data-dir <dir>', 'data dir of the server (default: your data directory)'))

@@ -1,13 +1,16 @@
 import { CreateSecretCommand, type Tag } from '@aws-sdk/client-secrets-manager';
 import { call } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
-import { readValue } from '../../input/secret-value.js';
+import { CliError, EXIT } from '../../errors.js';
+import { NO_VALUE, readValue } from '../../input/secret-value.js';
 import type { CliIo } from '../../io.js';
 import { json } from '../../output/format.js';
 
 export interface CreateOptions extends AwsOptions {
   file?: string;
   binary?: boolean;
+  /** False with --no-value: create the secret without a value, on purpose. */
+  value: boolean;
   description?: string;
   tag?: Tag[];
   kmsKeyId?: string;
@@ -21,8 +24,16 @@ export async function run(
   argument: string | undefined,
   options: CreateOptions,
 ): Promise<void> {
-  const value = await readValue(argument, options, io, 'create');
-  const client = clientFor(options);
+  const value = options.value ? await readValue(argument, options, io, 'create') : undefined;
+  if (options.value && value === undefined)
+    throw NO_VALUE('create', '; or --no-value for a secret without one');
+  if (!options.value && (argument !== undefined || options.file !== undefined)) {
+    throw new CliError(
+      '--no-value creates a secret without a value: leave out the value and --file.',
+      EXIT.usage,
+    );
+  }
+  const client = await clientFor(options);
   const out = await call(name, 'CreateSecret', () =>
     client.send(
       new CreateSecretCommand({

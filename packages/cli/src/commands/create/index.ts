@@ -16,13 +16,16 @@ export function createCommand(io: CliIo): Command {
     .summary('create a secret')
     .description(
       'Create a secret (CreateSecret) and print its ARN. The value comes from stdin (`-`, or whatever is piped ' +
-        'in), from --file, or from the argument (which your shell may keep in its history); without any, the ' +
-        'secret is created without a value, for `coffer put` later.',
+        'in), from --file, or from the argument (which your shell may keep in its history). To create a secret ' +
+        'with no value yet (for `coffer put` later), say so with --no-value.',
     )
     .argument('<name>', 'name of the new secret, e.g. prod/db')
     .argument('[value]', 'the value; `-` to read stdin')
     .addOption(new Option('-f, --file <path>', 'read the value from this file'))
     .addOption(new Option('--binary', 'store the bytes of --file or stdin as SecretBinary'))
+    .addOption(
+      new Option('--no-value', 'create the secret without a value; store one later with `coffer put`'),
+    )
     .addOption(new Option('-d, --description <text>', 'description'))
     .addOption(new Option('-t, --tag <key=value>', 'tag (repeatable)').argParser(collectTag))
     .addOption(new Option('--kms-key-id <key>', 'KMS key to encrypt with (default: aws/secretsmanager)'))

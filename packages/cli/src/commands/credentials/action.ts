@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { LocalAdmin, type PolicyDocument } from '@coffer/local';
+import type { LocalAdmin, PolicyDocument } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
+import { loadLocalServer } from '../../local-server.js';
 import { shellQuote } from '../../shell/exports.js';
 
 export interface AddCredentialOptions {
@@ -18,7 +19,8 @@ export interface RemoveCredentialOptions {
   dataDir?: string;
 }
 
-function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): T {
+async function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): Promise<T> {
+  const { LocalAdmin } = await loadLocalServer('credentials');
   const admin = new LocalAdmin(dataDir !== undefined ? { dataDir } : {});
   try {
     return fn(admin);
@@ -43,7 +45,7 @@ function readPolicy(file: string): PolicyDocument {
 
 export async function add(io: CliIo, user: string, options: AddCredentialOptions): Promise<void> {
   const policy = options.policy === undefined ? undefined : readPolicy(options.policy);
-  const credential = withAdmin(options.dataDir, (admin) => {
+  const credential = await withAdmin(options.dataDir, (admin) => {
     try {
       return admin.add({ userName: user, ...(policy !== undefined && { policy }) });
     } catch (error) {
@@ -58,7 +60,7 @@ export async function add(io: CliIo, user: string, options: AddCredentialOptions
 }
 
 export async function list(io: CliIo, options: ListCredentialsOptions): Promise<void> {
-  const rows = withAdmin(options.dataDir, (admin) =>
+  const rows = await withAdmin(options.dataDir, (admin) =>
     admin.list().map((c) => ({
       userName: c.userName,
       accessKeyId: c.accessKeyId,
@@ -74,7 +76,7 @@ export async function list(io: CliIo, options: ListCredentialsOptions): Promise<
 }
 
 export async function remove(io: CliIo, user: string, options: RemoveCredentialOptions): Promise<void> {
-  if (!withAdmin(options.dataDir, (admin) => admin.remove(user))) {
+  if (!(await withAdmin(options.dataDir, (admin) => admin.remove(user)))) {
     throw new CliError(`No credential for user ${user}.`);
   }
   io.stderr(`Removed the credential of ${user}.\n`);

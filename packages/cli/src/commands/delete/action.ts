@@ -13,7 +13,7 @@ export interface DeleteOptions extends AwsOptions {
 }
 
 export async function run(io: CliIo, secretId: string, options: DeleteOptions): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const out = await call(secretId, 'DeleteSecret', () =>
     client.send(
       new DeleteSecretCommand({

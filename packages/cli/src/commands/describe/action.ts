@@ -36,7 +36,7 @@ function rotationText(out: DescribeSecretCommandOutput): string {
 }
 
 export async function run(io: CliIo, secretId: string, options: DescribeOptions): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const out = await call(secretId, 'DescribeSecret', () =>
     client.send(new DescribeSecretCommand({ SecretId: secretId })),
   );

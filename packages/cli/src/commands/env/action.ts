@@ -1,5 +1,6 @@
-import { DEFAULT_PORT, DEFAULT_REGION, findRunningServer, LocalAdmin } from '@coffer/local';
+import type { LocalAdmin } from '@coffer/local';
 import type { CliIo } from '../../io.js';
+import { loadLocalServer } from '../../local-server.js';
 import { exportsFor } from '../../shell/exports.js';
 
 export interface EnvOptions {
@@ -8,6 +9,7 @@ export interface EnvOptions {
 }
 
 export async function run(io: CliIo, options: EnvOptions): Promise<void> {
+  const { DEFAULT_PORT, DEFAULT_REGION, findRunningServer, LocalAdmin } = await loadLocalServer('env');
   const admin = new LocalAdmin(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
   const running = findRunningServer(admin.dataDir);
   let credential: ReturnType<LocalAdmin['admin']>;

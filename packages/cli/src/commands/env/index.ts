@@ -6,7 +6,7 @@ export function envCommand(io: CliIo): Command {
   return new Command('env')
     .summary('print the shell exports for a local server')
     .description(
-      'Print AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL_SECRETS_MANAGER\n' +
+      'Print AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_DEFAULT_REGION) and AWS_ENDPOINT_URL_SECRETS_MANAGER ' +
         "for the local server's admin credential, ready for `eval`.",
     )
     .addOption(new Option('-d, --data-dir <dir>', 'data dir of the server (default: your data directory)'))

@@ -10,6 +10,8 @@ export interface ExecOptions extends AwsOptions {
   prefix: string;
   naming: 'upper-snake' | 'keep';
   mask: boolean;
+  /** `+key` from --mask-key, `-key` from --no-mask-key (commander gives both one attribute). */
+  maskKey: string[];
   watch?: boolean;
   onRotate: 'restart' | 'signal';
   signal: NodeJS.Signals;
@@ -20,7 +22,7 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
   const [program, ...args] = argv;
   if (program === undefined) throw new CliError('Give the command to run after --.', EXIT.usage);
   const cache = new SecretCache({
-    client: clientFor(options),
+    client: await clientFor(options),
     ttl: options.interval * 1000,
     jitter: 0,
   });
@@ -28,7 +30,14 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
     const prepare = async () => {
       try {
         return await prepareEnvironment(
-          { secrets: options.secret, env: io.env, prefix: options.prefix, naming: options.naming },
+          {
+            secrets: options.secret,
+            env: io.env,
+            prefix: options.prefix,
+            naming: options.naming,
+            maskKeys: options.maskKey.filter((k) => k.startsWith('+')).map((k) => k.slice(1)),
+            unmaskedKeys: options.maskKey.filter((k) => k.startsWith('-')).map((k) => k.slice(1)),
+          },
           cache,
         );
       } catch (error) {
@@ -40,11 +49,12 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
     for (const variable of prepared.overridden) {
       io.stderr(`coffer exec: ${variable.name} from ${variable.source} replaces the variable already set\n`);
     }
-    let child = startChild({
+    let child = await startChild({
       command: program,
       args,
       env: prepared.env,
-      ...(options.mask && { mask: prepared.values }),
+      mask: options.mask ? prepared.mask : undefined,
+      note: io.stderr,
     });
     let restarting = false;
     if (options.watch) {
@@ -52,12 +62,12 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
         if (!prepared.secrets.has(event.arn) && !prepared.secrets.has(event.name)) return;
         if (options.onRotate === 'signal') {
           io.stderr(`coffer exec: ${event.name} rotated; sending ${options.signal}\n`);
-          child.process.kill(options.signal);
+          child.kill(options.signal);
           return;
         }
         io.stderr(`coffer exec: ${event.name} rotated; restarting ${program}\n`);
         restarting = true;
-        child.process.kill('SIGTERM');
+        child.kill('SIGTERM');
       });
     }
     for (;;) {
@@ -68,11 +78,12 @@ export async function run(io: CliIo, argv: string[], options: ExecOptions): Prom
       }
       restarting = false;
       prepared = await prepare();
-      child = startChild({
+      child = await startChild({
         command: program,
         args,
         env: prepared.env,
-        ...(options.mask && { mask: prepared.values }),
+        mask: options.mask ? prepared.mask : undefined,
+        note: io.stderr,
       });
     }
   } finally {

@@ -34,7 +34,7 @@ function asObject(text: string): Record<string, unknown> | undefined {
 
 /** Names of every secret whose name starts with `prefix` (ListSecrets, every page). */
 async function namesWithPrefix(options: ExportOptions, prefix: string): Promise<string[]> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const names: string[] = [];
   let nextToken: string | undefined;
   do {
@@ -76,7 +76,7 @@ export async function run(io: CliIo, secretIds: string[], options: ExportOptions
   if (secretIds.length === 0 && options.prefix === undefined) {
     throw new CliError('Name the secrets to export, or give --prefix <prefix>.', EXIT.usage);
   }
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const prefixed = options.prefix === undefined ? [] : await namesWithPrefix(options, options.prefix);
   if (options.prefix !== undefined && prefixed.length === 0 && secretIds.length === 0) {
     throw new CliError(`No secret's name starts with "${options.prefix}": check the prefix and the region.`);

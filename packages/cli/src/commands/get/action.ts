@@ -34,7 +34,7 @@ function pickKey(secretId: string, text: string, key: string): unknown {
 }
 
 export async function run(io: CliIo, secretId: string, options: GetOptions): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const out = await call(secretId, 'GetSecretValue', () =>
     client.send(
       new GetSecretValueCommand({

@@ -13,7 +13,7 @@ export interface HistoryOptions extends AwsOptions {
 }
 
 export async function run(io: CliIo, secretId: string, options: HistoryOptions): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const versions: SecretVersionsListEntry[] = [];
   let name: string | undefined;
   let arn: string | undefined;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { parseJsonQuietly } from 'coffer/internal';
 import { parse } from 'dotenv';
 import { createOrPut, type Written } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
@@ -38,11 +39,10 @@ function readEntries(file: string, format: 'env' | 'json' | undefined): Record<s
   if (!isJson) return parse(text);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJsonQuietly(text);
   } catch (error) {
-    throw new CliError(
-      `${file} is not valid JSON (${(error as Error).message}): fix it, or pass --format env.`,
-    );
+    // The parser's message names only where it failed: JSON.parse's own quotes the file, values and all.
+    throw new CliError(`${file} is ${(error as Error).message}: fix it, or pass --format env.`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CliError(`${file} must hold a JSON object of name → value.`);
@@ -62,7 +62,7 @@ export async function run(io: CliIo, file: string, options: ImportOptions): Prom
   }
   const entries = readEntries(file, options.format);
   const keys = Object.keys(entries);
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const written: Written[] = [];
   if (options.asOne !== undefined) {
     written.push(await createOrPut(client, options.asOne, { SecretString: JSON.stringify(entries) }));

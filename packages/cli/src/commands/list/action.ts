@@ -26,7 +26,7 @@ export async function run(io: CliIo, options: ListOptions): Promise<void> {
   // server, then keep only secrets that carry every --tag exactly.
   const [firstTag] = tags;
   if (firstTag !== undefined) filters.push({ Key: 'tag-key', Values: [firstTag.key] });
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const secrets: SecretListEntry[] = [];
   let nextToken: string | undefined;
   do {

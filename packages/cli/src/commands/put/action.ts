@@ -21,7 +21,7 @@ export async function run(
 ): Promise<void> {
   const value = await readValue(argument, options, io, 'put');
   if (value === undefined) throw NO_VALUE('put');
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const out = await call(secretId, 'PutSecretValue', () =>
     client.send(
       new PutSecretValueCommand({

@@ -11,7 +11,7 @@ export interface RestoreOptions extends AwsOptions {
 }
 
 export async function run(io: CliIo, secretId: string, options: RestoreOptions): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   const out = await call(secretId, 'RestoreSecret', () =>
     client.send(new RestoreSecretCommand({ SecretId: secretId })),
   );

@@ -6,12 +6,13 @@ import {
   RotateSecretCommand,
   type RotateSecretCommandInput,
 } from '@aws-sdk/client-secrets-manager';
-import { type AuditEntry, auditLogPath, findRunningServer } from '@coffer/local';
+import type { AuditEntry } from '@coffer/local';
 import { CURRENT, PENDING } from 'coffer/internal';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
 import { CliError } from '../../errors.js';
 import { readNewLines } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
+import { tryLoadLocalServer } from '../../local-server.js';
 
 export interface RotateOptions extends AwsOptions {
   lambda?: string;
@@ -65,17 +66,19 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   if (options.every !== undefined && options.schedule !== undefined) {
     throw new CliError('Use either --every or --schedule, not both.', 2);
   }
-  const running = findRunningServer(options.dataDir);
+  // A local server on the data dir (when the CLI has @coffer/local) shows each step as it runs.
+  const localServer = await tryLoadLocalServer();
+  const running = localServer?.findRunningServer(options.dataDir);
   // Without an endpoint anywhere, a local server running on the data dir is the likely target.
   const endpoint = options.endpoint ?? io.env.AWS_ENDPOINT_URL ?? running?.endpoint;
   const region = options.region ?? (running && endpoint === running.endpoint ? running.region : undefined);
-  const client = clientFor({
+  const client = await clientFor({
     ...options,
     ...(endpoint !== undefined && { endpoint }),
     ...(region !== undefined && { region }),
   });
   const local = running !== undefined && endpoint !== undefined && sameEndpoint(endpoint, running.endpoint);
-  const auditFile = local ? auditLogPath(options.dataDir) : undefined;
+  const auditFile = local ? localServer?.auditLogPath(options.dataDir) : undefined;
   let offset = auditFile !== undefined && existsSync(auditFile) ? statSync(auditFile).size : 0;
 
   const rules: NonNullable<RotateSecretCommandInput['RotationRules']> = {};

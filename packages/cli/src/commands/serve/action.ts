@@ -1,5 +1,5 @@
-import { clearRunningServer, startLocalSecretsManager, writeRunningServer } from '@coffer/local';
 import type { CliIo } from '../../io.js';
+import { loadLocalServer } from '../../local-server.js';
 import { exportsFor } from '../../shell/exports.js';
 
 export interface ServeOptions {
@@ -12,6 +12,7 @@ export interface ServeOptions {
 }
 
 export async function run(io: CliIo, options: ServeOptions): Promise<void> {
+  const { clearRunningServer, startLocalSecretsManager, writeRunningServer } = await loadLocalServer('serve');
   const server = await startLocalSecretsManager({
     port: options.port,
     host: options.host,

@@ -36,8 +36,8 @@ export function serveCommand(io: CliIo): Command {
   return new Command('serve')
     .summary('run the local Secrets Manager')
     .description(
-      'Run a local AWS Secrets Manager that the AWS SDKs and the AWS CLI use unchanged.\n' +
-        'Every request must be signed (SigV4) with a credential the server knows; on first start it\n' +
+      'Run a local AWS Secrets Manager that the AWS SDKs and the AWS CLI use unchanged. ' +
+        'Every request must be signed (SigV4) with a credential the server knows; on first start it ' +
         'creates an admin credential in the data dir and prints the shell exports to use it.',
     )
     .addOption(

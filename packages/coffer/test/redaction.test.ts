@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MASK, Redactor, redact } from '../src/internal.js';
+
+/** A password with the characters that encodings change: space, slash, at, quote, percent, plus, non-ASCII. */
+const password = () => `p/w@ "q"%+é ${randomBytes(6).toString('hex')}`;
+
+/** Fails when any 6-character piece of the value (or of the forms listed) is still in the text. */
+function expectNone(text: string, ...pieces: string[]): void {
+  for (const piece of pieces) {
+    for (let i = 0; i + 6 <= piece.length; i++) {
+      expect(
+        text.includes(piece.slice(i, i + 6)),
+        `"${piece.slice(i, i + 6)}" of a secret is in: ${text}`,
+      ).toBe(false);
+    }
+  }
+}
+
+describe('Redactor', () => {
+  it('masks the raw, trimmed and JSON-escaped forms', () => {
+    const value = password();
+    const redactor = new Redactor([`  ${value}\n`]);
+    expect(redactor.redact(`raw ${value} end`)).toBe(`raw ${MASK} end`);
+    expect(redactor.redact(`json {"password":${JSON.stringify(value)}}`)).toBe(`json {"password":"${MASK}"}`);
+    expect(redactor.redact(`printed without its newline: ${value.trim()}`)).not.toContain(value.trim());
+  });
+
+  it('masks URL-encoded forms: %20 and + for spaces, either hex case', () => {
+    const value = password();
+    const redactor = new Redactor([value]);
+    const percent = encodeURIComponent(value);
+    const form = new URLSearchParams({ v: value }).toString().slice(2);
+    const lower = percent.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase());
+    for (const encoded of [percent, form, lower]) {
+      const text = redactor.redact(`connect postgres://app:${encoded}@db.internal:5432/app failed`);
+      expect(text).toBe(`connect postgres://app:${MASK}@db.internal:5432/app failed`);
+    }
+  });
+
+  it('masks base64 (standard and URL-safe) at every alignment inside a longer encoded text', () => {
+    const value = password();
+    const redactor = new Redactor([value]);
+    for (const user of ['', 'a', 'ab', 'app', 'user1']) {
+      const basic = Buffer.from(`${user}:${value}`).toString('base64');
+      const standard = redactor.redact(`Authorization: Basic ${basic}`);
+      const urlSafe = redactor.redact(`token=${basic.replaceAll('+', '-').replaceAll('/', '_')}`);
+      for (const text of [standard, urlSafe]) {
+        expect(text).toContain(MASK);
+        // What is left of the encoded text decodes to nothing that contains the value.
+        const rest = text.split(MASK).join('');
+        expect(Buffer.from(rest.replace(/^.*(Basic |token=)/, ''), 'base64').toString()).not.toContain(value);
+      }
+      expect(standard.length).toBeLessThan(`Authorization: Basic ${basic}`.length);
+    }
+  });
+
+  it('masks hex in either case', () => {
+    const value = password();
+    const redactor = new Redactor([value]);
+    const hex = Buffer.from(value).toString('hex');
+    expect(redactor.redact(`bytes ${hex}`)).toBe(`bytes ${MASK}`);
+    expect(redactor.redact(`BYTES ${hex.toUpperCase()}`)).toBe(`BYTES ${MASK}`);
+  });
+
+  it('masks a value cut short by a length limit, at the end of the text or before an ellipsis', () => {
+    const value = `${password()}-and-more-to-cut`;
+    const redactor = new Redactor([value]);
+    const message = `could not log in with password ${value}`;
+    const cut = message.slice(0, message.length - 12);
+    const masked = redactor.redact(cut);
+    expect(masked.endsWith(MASK)).toBe(true);
+    expectNone(masked, value);
+    const withEllipsis = redactor.redact(`${cut}… (500 characters shown)`);
+    expect(withEllipsis).toBe(`could not log in with password ${MASK}… (500 characters shown)`);
+  });
+
+  it('masks short values only where they stand as a whole token', () => {
+    const redactor = new Redactor(['x9', 'ab!']);
+    expect(redactor.redact('pin x9 accepted; x99 and ax9 are other words; ab! too')).toBe(
+      `pin ${MASK} accepted; x99 and ax9 are other words; ${MASK} too`,
+    );
+  });
+
+  it('masks every leaf of objects and what Secrets hold, and leaves other text alone', async () => {
+    const { Secret } = await import('../src/index.js');
+    const value = password();
+    const other = password();
+    const text = `a=${value} b=${other} c=unrelated`;
+    expect(redact(text, [{ nested: { deep: [value] } }, new Secret(other)])).toBe(
+      `a=${MASK} b=${MASK} c=unrelated`,
+    );
+    expect(new Redactor([]).redact(text)).toBe(text);
+  });
+});
