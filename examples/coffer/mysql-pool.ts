@@ -6,7 +6,8 @@ import type { RowDataPacket } from 'mysql2/promise';
 const cache = new SecretCache();
 const pool = createRotatingPool({ secretId: 'prod/mysql', cache, connectionLimit: 20 });
 const [rows] = await pool.query<RowDataPacket[]>('SELECT NOW() AS now');
-console.log(`the database says ${(rows[0]?.now as Date).toISOString()}`);
+const now = rows[0]?.now as Date | undefined;
+console.log(`the database says ${now?.toISOString()}`);
 
 const connection = await pool.getConnection();
 try {
