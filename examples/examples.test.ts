@@ -1,16 +1,19 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import { awsEnvFor, canaries, canary, clientFor, startTestServer } from '@coffer/testing';
+import { mariadbAvailable, startTestMariadb, type TestMariadb } from '@coffer/testing/mariadb';
 import { startTestPostgres, type TestPostgres } from '@coffer/testing/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -189,4 +192,72 @@ describe('example programs', () => {
       )?.[0] ?? ''
     );
   }
+});
+
+describe.skipIf(!mariadbAvailable('MySQL example programs'))('example programs on MariaDB', () => {
+  let server: LocalSecretsManager;
+  let client: SecretsManagerClient;
+  let db: TestMariadb;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [server, db] = await Promise.all([startTestServer(), startTestMariadb()]);
+    client = clientFor(server);
+    env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...awsEnvFor(server) };
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    // The programs above compiled them; compiled again when this block runs alone.
+    if (!existsSync(join(examples, '.out', 'coffer', 'mysql-pool.js'))) await run(tsc, ['-p', examples]);
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    await Promise.all([server?.close(), db?.stop()]);
+  });
+
+  it('coffer: a rotating mysql2 pool, before and after its rotation function alternated the user', async () => {
+    const password = canary();
+    const admin = await db.admin();
+    try {
+      const { mysqlNativePasswordHash } = await import('coffer/rotation/mysql');
+      await admin.query(
+        `CREATE USER 'shop'@'%' IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(password)}'`,
+      );
+      await admin.query(`GRANT ALL PRIVILEGES ON \`${db.database}\`.* TO 'shop'@'%'`);
+    } finally {
+      await admin.end();
+    }
+    const master = await client.send(
+      new CreateSecretCommand({ Name: 'prod/mysql-master', SecretString: db.secretJson() }),
+    );
+    await client.send(
+      new CreateSecretCommand({
+        Name: 'prod/mysql',
+        SecretString: db.secretJson('shop', password, { masterarn: master.ARN }),
+      }),
+    );
+    const pool = async () => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [join(examples, '.out', 'coffer', 'mysql-pool.js')],
+        {
+          env,
+          cwd: examples,
+        },
+      );
+      for (const value of canaries) expect(stdout + stderr, 'printed a secret value').not.toContain(value);
+      return stdout;
+    };
+    expect(await pool()).toMatch(/^the database says \d{4}-/);
+
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:mysql-rotation';
+    server.registerRotationFunction(arn, join(examples, '.out', 'coffer', 'mysql-rotation.js'));
+    await client.send(new RotateSecretCommand({ SecretId: 'prod/mysql', RotationLambdaARN: arn }));
+    expect(await server.waitForRotation('prod/mysql', { timeoutMs: 60_000 })).toMatchObject({
+      outcome: 'success',
+    });
+    const current = await client.send(new GetSecretValueCommand({ SecretId: 'prod/mysql' }));
+    const rotated = JSON.parse(current.SecretString ?? '{}') as { username: string; password: string };
+    canaries.push(rotated.password);
+    expect(rotated.username).toBe('shop_clone');
+    expect(await pool()).toMatch(/^the database says \d{4}-/);
+  }, 120_000);
 });

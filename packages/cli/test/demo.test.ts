@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { mariadbAvailable } from '@coffer/testing/mariadb';
 import { describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -14,9 +15,16 @@ interface Run {
 }
 
 /** Runs the built CLI; `onStderr` sees stderr as it grows and may act on the child (e.g. interrupt it). */
-function demo(args: string[], onStderr?: (stderr: string, child: ChildProcess) => void): Promise<Run> {
+function demo(
+  args: string[],
+  onStderr?: (stderr: string, child: ChildProcess) => void,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'demo', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -69,7 +77,7 @@ describe('coffer demo', () => {
       latencyMs: { p50: number; p99: number };
       secretsManagerCalls: { total: number; byOperation: Record<string, number> };
       serviceCache: { hitRate: number };
-      environment: { secretsManager: string; postgresPort: number; tempDirs: string[] };
+      environment: { secretsManager: string; databasePort: number; tempDirs: string[] };
     };
     expect(summary.outcome).toBe('success');
     expect(summary.requests.failed).toBe(0);
@@ -87,11 +95,11 @@ describe('coffer demo', () => {
     expect(run.stderr).not.toContain('\x1b[');
 
     // Nothing left behind: no process using its dirs, dirs removed, ports closed.
-    const { tempDirs, postgresPort } = summary.environment;
+    const { tempDirs, databasePort } = summary.environment;
     expect(tempDirs).toHaveLength(2);
     expect(processesUsing(tempDirs)).toEqual([]);
     for (const dir of tempDirs) expect(existsSync(dir)).toBe(false);
-    expect(await portOpen(postgresPort)).toBe(false);
+    expect(await portOpen(databasePort)).toBe(false);
     expect(await portOpen(Number(new URL(summary.environment.secretsManager).port))).toBe(false);
   }, 120_000);
 
@@ -137,5 +145,40 @@ describe('coffer demo', () => {
     expect(run.stdout).toContain('Examples:');
     expect(run.stdout).toContain('--strategy <strategy>');
     expect(run.stdout).toContain('--short');
+    expect(run.stdout).toContain('--engine <engine>');
+  });
+});
+
+describe.skipIf(!mariadbAvailable('coffer demo --engine mariadb'))('coffer demo --engine mariadb', () => {
+  it('serves steady load with zero failed requests while the secret rotates on MariaDB, then cleans up', async () => {
+    const run = await demo(['--engine', 'mariadb', '--short', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      outcome: string;
+      engine: string;
+      requests: { ok: number; failed: number };
+      rotations: { done: number };
+      databaseUsers: string[];
+      environment: { secretsManager: string; databasePort: number; tempDirs: string[] };
+    };
+    expect(summary).toMatchObject({ outcome: 'success', engine: 'mariadb', requests: { failed: 0 } });
+    expect(summary.requests.ok).toBeGreaterThan(100);
+    expect(summary.rotations.done).toBeGreaterThanOrEqual(2);
+    expect(summary.databaseUsers).toEqual(['app_demo', 'app_demo_clone']);
+    expect(run.stderr).toMatch(/MariaDB {17}127\.0\.0\.1:\d+/);
+    expect(run.stderr).toContain('demo/mariadb-master');
+    const { tempDirs, databasePort } = summary.environment;
+    expect(tempDirs).toHaveLength(2);
+    expect(processesUsing(tempDirs)).toEqual([]);
+    for (const dir of tempDirs) expect(existsSync(dir)).toBe(false);
+    expect(await portOpen(databasePort)).toBe(false);
+  }, 120_000);
+
+  it('says which package is missing when MariaDB is not installed', async () => {
+    const run = await demo(['--engine', 'mariadb', '--short'], undefined, {
+      COFFER_MARIADB_DIR: '/nonexistent',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('mariadb-server');
   });
 });

@@ -5,6 +5,7 @@
  */
 
 export { abortable } from './abortable.js';
+export { mysqlNativePasswordHash } from './database/mysql-password.js';
 export { NON_SECRET_FIELDS, secretLeaves } from './database/secret.js';
 export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';

@@ -6,10 +6,14 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * A Lambda that bundles `coffer` must not pull in the local server, the CLI or a native module: the library
- * imports only the AWS SDK client, and `pg` only from the subpaths that need it.
+ * imports only the AWS SDK client, `pg` only from the subpaths that need it, and `mysql2` likewise.
  */
 const src = fileURLToPath(new URL('../src', import.meta.url));
-const PG_SUBPATHS = ['pg/', 'rotation/postgres/'];
+const DRIVER_SUBPATHS: Record<string, readonly string[]> = {
+  pg: ['pg/', 'rotation/postgres/'],
+  mysql2: ['mysql/', 'rotation/mysql/'],
+  'mysql2/promise': ['mysql/', 'rotation/mysql/'],
+};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -21,12 +25,12 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
-/** Runtime imports (type-only imports vanish at build time). */
+/** Runtime imports and re-exports (type-only ones vanish at build time). */
 function runtimeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specifiers: string[] = [];
   for (const match of text.matchAll(
-    /^\s*import\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    /^\s*(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
   )) {
     specifiers.push((match[1] ?? match[2]) as string);
   }
@@ -34,7 +38,7 @@ function runtimeImports(file: string): string[] {
 }
 
 describe('coffer dependencies', () => {
-  it('imports only node built-ins, the AWS SDK client, its own files, and pg in the pg subpaths', () => {
+  it('imports only node built-ins, the AWS SDK client, its own files, and each driver in its own subpaths', () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     const offending: string[] = [];
     for (const file of sourceFiles(src)) {
@@ -46,11 +50,39 @@ describe('coffer dependencies', () => {
           specifier === '@aws-sdk/client-secrets-manager'
         )
           continue;
-        if (specifier === 'pg' && PG_SUBPATHS.some((p) => where.startsWith(p))) continue;
+        if (DRIVER_SUBPATHS[specifier]?.some((p) => where.startsWith(p))) continue;
         offending.push(`${where}: ${specifier}`);
       }
     }
     expect(offending).toEqual([]);
+  });
+
+  it('keeps every driver out of the entry points that do not need it (coffer, coffer/rotation)', () => {
+    /** Every package a module reaches through its own files' runtime imports. */
+    const reached = (entry: string, seen = new Set<string>()): Set<string> => {
+      const packages = new Set<string>();
+      if (seen.has(entry)) return packages;
+      seen.add(entry);
+      for (const specifier of runtimeImports(entry)) {
+        if (specifier.startsWith('.')) {
+          const file = join(entry, '..', specifier.replace(/\.js$/, '.ts'));
+          for (const name of reached(file, seen)) packages.add(name);
+        } else packages.add(specifier);
+      }
+      return packages;
+    };
+    for (const entry of ['index.ts', 'rotation/index.ts', 'internal.ts']) {
+      const drivers = [...reached(join(src, entry))].filter((name) => name in DRIVER_SUBPATHS);
+      expect(drivers, entry).toEqual([]);
+    }
+    expect([...reached(join(src, 'rotation/mysql/index.ts'))]).toContain('mysql2/promise');
+    expect([...reached(join(src, 'rotation/mysql/index.ts'))]).not.toContain('pg');
+    expect([...reached(join(src, 'rotation/postgres/index.ts'))]).toContain('pg');
+    // The two pools share their version switching, and each still reaches only its own driver.
+    expect([...reached(join(src, 'mysql/index.ts'))].filter((name) => name in DRIVER_SUBPATHS)).toEqual([
+      'mysql2/promise',
+    ]);
+    expect([...reached(join(src, 'pg/index.ts'))].filter((name) => name in DRIVER_SUBPATHS)).toEqual(['pg']);
   });
 
   it('declares no runtime dependencies: the SDK client is a peer, drivers and their types optional peers', () => {
@@ -62,11 +94,11 @@ describe('coffer dependencies', () => {
       peerDependenciesMeta?: Record<string, { optional?: boolean }>;
     };
     expect(manifest.dependencies ?? {}).toEqual({});
-    // Every peer but the SDK client is optional: drivers (pg) and their types (@types/pg) only for the
+    // Every peer but the SDK client is optional: drivers (pg, mysql2) and their types (@types/pg) only for the
     // subpaths that need them.
     const peers = Object.keys(manifest.peerDependencies ?? {});
     const required = peers.filter((name) => manifest.peerDependenciesMeta?.[name]?.optional !== true);
     expect(required).toEqual(['@aws-sdk/client-secrets-manager']);
-    expect(peers).toEqual(expect.arrayContaining(['pg', '@types/pg']));
+    expect(peers).toEqual(expect.arrayContaining(['pg', '@types/pg', 'mysql2']));
   });
 });

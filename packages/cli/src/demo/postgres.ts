@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../errors.js';
+import { freePort } from './free-port.js';
 
 /** A throwaway PostgreSQL on a free port, in its own temp dir. */
 export interface DemoPostgres {
@@ -57,17 +57,6 @@ export async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
     }
   }
   return EmbeddedPostgres;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const isRoot = (): boolean => {

@@ -12,6 +12,8 @@ export interface Snapshot {
 export interface DemoSummary {
   outcome: 'success' | 'failure';
   strategy: string;
+  /** `postgres` or `mariadb`. */
+  engine: string;
   durationSeconds: number;
   requests: { ok: number; failed: number; perSecond: number; failures: Record<string, number> };
   rotations: { planned: number; done: number; errors: string[] };
@@ -19,7 +21,7 @@ export interface DemoSummary {
   latencyMs: { p50: number; p99: number };
   secretsManagerCalls: { total: number; byOperation: Record<string, number> };
   serviceCache: { hits: number; misses: number; hitRate: number; calls: Record<string, number> };
-  environment: { secretsManager: string; postgresPort: number; tempDirs: string[] };
+  environment: { secretsManager: string; databasePort: number; tempDirs: string[] };
 }
 
 const percent = (rate: number | undefined) => (rate === undefined ? '–' : `${(rate * 100).toFixed(1)}%`);
@@ -103,12 +105,12 @@ export function formatSummary(s: DemoSummary): string {
   const lines = [
     '',
     s.outcome === 'success'
-      ? `✓ Zero downtime: ${count(s.requests.ok)} requests, none failed, through ${s.rotations.done} rotations (${s.strategy}).`
+      ? `✓ Zero downtime: ${count(s.requests.ok)} requests, none failed, through ${s.rotations.done} rotations (${s.strategy}${s.engine === 'postgres' ? '' : `, ${s.engine}`}).`
       : `✗ ${count(s.requests.failed)} of ${count(s.requests.ok + s.requests.failed)} requests failed; ${s.rotations.done}/${s.rotations.planned} rotations done.`,
     '',
     `  Requests          ${count(s.requests.ok)} ok, ${count(s.requests.failed)} failed in ${s.durationSeconds.toFixed(1)} s (${count(Math.round(s.requests.perSecond))}/s)`,
     `  Latency           p50 ${s.latencyMs.p50.toFixed(1)} ms, p99 ${s.latencyMs.p99.toFixed(1)} ms`,
-    `  Rotations         ${s.rotations.done}/${s.rotations.planned} (${s.strategy})${s.databaseUsers.length > 0 ? `; served as ${s.databaseUsers.join(', ')}` : ''}`,
+    `  Rotations         ${s.rotations.done}/${s.rotations.planned} (${s.strategy}, ${s.engine})${s.databaseUsers.length > 0 ? `; served as ${s.databaseUsers.join(', ')}` : ''}`,
     `  Secrets Manager   ${count(s.secretsManagerCalls.total)} calls: ${ops}`,
     `  Service's cache   ${percent(s.serviceCache.hitRate)} hit rate (${count(s.serviceCache.hits)} hits, ${count(s.serviceCache.misses)} misses); its calls: ${cacheCalls || 'none'}`,
   ];

@@ -5,14 +5,15 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { startLocalSecretsManager } from '@coffer/local';
 import { SecretCache } from 'coffer';
 import { abortable } from 'coffer/internal';
+import { checkEngine, type DemoDatabase, type Engine, startDatabase } from './database.js';
 import { startLoad } from './load.js';
-import { type DemoPostgres, loadEmbeddedPostgres, startPostgres } from './postgres.js';
 import { type DemoSummary, Progress, type Snapshot } from './progress.js';
 import { startService } from './service.js';
 import {
   APP_USER,
   createSecrets,
   enableRotation,
+  masterSecret,
   ROTATION_LAMBDA,
   rotateOnce,
   SECRETS,
@@ -24,6 +25,7 @@ export interface DemoOptions {
   durationSeconds: number;
   rotations: number;
   strategy: Strategy;
+  engine: Engine;
   /** Concurrent request loops. */
   concurrency: number;
   /** Secret cache TTL in ms. */
@@ -89,7 +91,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       throw signal.aborted ? new Interrupted() : error;
     });
   // Fails with one line, before anything starts, when the optional dependencies are missing.
-  await loadEmbeddedPostgres();
+  await checkEngine(options.engine);
   const cleanup = new Cleanup();
   const tempDirs: string[] = [];
   // A last resort if the process exits without running the cleanup (a second Ctrl-C): no temp dirs left.
@@ -102,7 +104,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     tempDirs.push(dir);
     cleanup.add('the temp dir', () => rmSync(dir, { recursive: true, force: true }));
 
-    // 1. Secrets Manager and PostgreSQL, both local and throwaway.
+    // 1. Secrets Manager and the database, both local and throwaway.
     const rotationOutput: string[] = [];
     const server = await startLocalSecretsManager({
       port: 0,
@@ -121,36 +123,37 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     });
     cleanup.add('the SDK client', () => sm.destroy());
 
-    const dbStart = startPostgres();
+    const dbStart = startDatabase(options.engine);
     // Registered before it is awaited: an interrupted start is still stopped.
-    let db: DemoPostgres | undefined;
-    cleanup.add('PostgreSQL', async () => {
+    let db: DemoDatabase | undefined;
+    cleanup.add('the database', async () => {
       db ??= await dbStart.catch(() => undefined);
       await db?.stop();
     });
     db = await unlessStopped(dbStart);
     tempDirs.push(db.dir);
-    log(`PostgreSQL              127.0.0.1:${db.port}   (data in ${db.dir})\n`);
+    log(`${db.name.padEnd(24)}127.0.0.1:${db.port}   (data in ${db.dir})\n`);
 
     // 2. Secrets in AWS's layout, and the app's database user.
     const { apiKey } = await unlessStopped(createSecrets(sm, db));
     log(
-      `Secrets                 ${SECRETS.master} (superuser), ${SECRETS.database} (user ${APP_USER}), ${SECRETS.apiKey}\n`,
+      `Secrets                 ${masterSecret(db.engine)} (superuser), ${SECRETS.database} (user ${APP_USER}), ${SECRETS.apiKey}\n`,
     );
 
     // 3. The rotation function, run by the local server in a child process as Lambda would run it.
-    const fn = writeRotationFunction(dir, options.strategy);
+    const fn = writeRotationFunction(dir, options.strategy, options.engine);
     server.registerRotationFunction(ROTATION_LAMBDA, fn);
     await unlessStopped(enableRotation(sm, server));
-    log(`Rotation                ${options.strategy}, ${fn}\n`);
+    log(`Rotation                ${options.strategy} (${db.name}), ${fn}\n`);
 
-    // 4. The service: typed settings and a rotating pg pool, all through one short-TTL cache.
+    // 4. The service: typed settings and a rotating pool (pg or mysql2), all through one short-TTL cache.
     const cache = new SecretCache({ client: sm, ttl: options.ttlMs });
     cleanup.add('the secret cache', () => cache.close());
     const serviceStart = startService({
       cache,
       databaseSecret: SECRETS.database,
       apiKeySecret: SECRETS.apiKey,
+      engine: options.engine,
     });
     cleanup.add('the service', async () => (await serviceStart.catch(() => undefined))?.close());
     const service = await unlessStopped(serviceStart);
@@ -225,6 +228,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
     return {
       outcome: failed ? 'failure' : 'success',
       strategy: options.strategy,
+      engine: options.engine,
       durationSeconds: Math.round(elapsed * 10) / 10,
       requests: {
         ok: load.ok,
@@ -250,7 +254,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoSum
       },
       environment: {
         secretsManager: server.endpoint,
-        postgresPort: db.port,
+        databasePort: db.port,
         tempDirs: [...tempDirs],
       },
     };

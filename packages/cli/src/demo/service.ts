@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { defineSettings, secret } from '@coffer/settings';
 import type { SecretCache } from 'coffer';
-import type { RotatingPool } from 'coffer/pg';
+import type { RowDataPacket } from 'mysql2';
+import type { Engine } from './database.js';
 import { port, text } from './schema.js';
 
 /** The demo's service: typed settings from Secrets Manager, and a database pool that follows rotation. */
 export interface DemoService {
   readonly port: number;
-  readonly pool: RotatingPool;
   close(): Promise<void>;
 }
 
@@ -15,6 +15,23 @@ export interface ServiceOptions {
   cache: SecretCache;
   databaseSecret: string;
   apiKeySecret: string;
+  engine: Engine;
+}
+
+/** What the service asks of its pool, whichever engine: coffer/pg's or coffer/mysql's createRotatingPool. */
+interface DemoPool {
+  /** The database user this query ran as. */
+  whoami(): Promise<string | undefined>;
+  readonly versionId: string | undefined;
+  end(): Promise<void>;
+}
+
+interface PoolSettings {
+  cache: SecretCache;
+  secretId: string;
+  host: string;
+  port: number;
+  database: string;
 }
 
 /** What the service needs, declared once: the database secret's fields (password masked) and the API key. */
@@ -40,17 +57,15 @@ function settingsFor(options: ServiceOptions) {
   });
 }
 
-export async function startService(options: ServiceOptions): Promise<DemoService> {
+async function postgresPool({ cache, secretId, host, port, database }: PoolSettings): Promise<DemoPool> {
   const { createRotatingPool } = await import('coffer/pg');
-  const settings = settingsFor(options);
-  const config = await settings.load();
   const pool = createRotatingPool({
-    secretId: options.databaseSecret,
-    cache: options.cache,
+    secretId,
+    cache,
     // The secret names the host, port and database too; these come from the typed settings to show them.
-    host: config.database.host,
-    port: config.database.port,
-    database: config.database.dbname,
+    host,
+    port,
+    database,
     max: 10,
     // Connections are replaced all the time, so logins keep happening during each rotation.
     maxLifetimeSeconds: 2,
@@ -58,6 +73,54 @@ export async function startService(options: ServiceOptions): Promise<DemoService
   });
   // An idle connection that breaks is replaced by the pool; without a listener it would crash the process.
   pool.on('error', () => {});
+  return {
+    whoami: async () => (await pool.query<{ user: string }>('select current_user as "user"')).rows[0]?.user,
+    get versionId() {
+      return pool.versionId;
+    },
+    end: () => pool.end(),
+  };
+}
+
+async function mariadbPool({ cache, secretId, host, port, database }: PoolSettings): Promise<DemoPool> {
+  const { createRotatingPool } = await import('coffer/mysql');
+  const pool = createRotatingPool({
+    secretId,
+    cache,
+    host,
+    port,
+    database,
+    connectionLimit: 10,
+    // Idle connections close after a second, so logins keep happening during each rotation.
+    maxIdle: 2,
+    idleTimeout: 1_000,
+  });
+  return {
+    whoami: async () => {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AS user",
+      );
+      const user = rows[0]?.user;
+      return typeof user === 'string' ? user : undefined;
+    },
+    get versionId() {
+      return pool.versionId;
+    },
+    end: () => pool.end(),
+  };
+}
+
+export async function startService(options: ServiceOptions): Promise<DemoService> {
+  const settings = settingsFor(options);
+  const config = await settings.load();
+  const poolSettings = {
+    cache: options.cache,
+    secretId: options.databaseSecret,
+    host: config.database.host,
+    port: config.database.port,
+    database: config.database.dbname,
+  };
+  const pool = await (options.engine === 'postgres' ? postgresPool(poolSettings) : mariadbPool(poolSettings));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.url !== '/whoami') return reply(res, 404, { error: 'not found' });
@@ -68,10 +131,7 @@ export async function startService(options: ServiceOptions): Promise<DemoService
     if (typeof key !== 'string' || !current.apiKey.equals(key)) {
       return reply(res, 401, { error: 'bad api key' });
     }
-    const { rows } = await pool.query<{ user: string; now: Date }>(
-      'select current_user as "user", now() as now',
-    );
-    return reply(res, 200, { user: rows[0]?.user, versionId: pool.versionId });
+    return reply(res, 200, { user: await pool.whoami(), versionId: pool.versionId });
   };
   const server: Server = createServer((req, res) => {
     req.resume();
@@ -92,7 +152,6 @@ export async function startService(options: ServiceOptions): Promise<DemoService
   let closing: Promise<void> | undefined;
   return {
     port: address.port,
-    pool,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -8,15 +8,17 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import { CliError } from '../errors.js';
-import type { DemoPostgres } from './postgres.js';
+import { createAppUser, type DemoDatabase, type Engine } from './database.js';
 
 export type Strategy = 'single-user' | 'alternating-users';
 
 export const SECRETS = {
-  master: 'demo/postgres-master',
   database: 'demo/app-db',
   apiKey: 'demo/api-key',
 } as const;
+
+/** The master secret's name: `demo/postgres-master`, `demo/mariadb-master`. */
+export const masterSecret = (engine: Engine): string => `demo/${engine}-master`;
 
 export const APP_USER = 'app_demo';
 export const ROTATION_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:coffer-demo-rotate-db';
@@ -27,16 +29,18 @@ const password = () => randomBytes(24).toString('base64url');
  * The rotation function, as it would be deployed to Lambda: a module exporting `handler`. It imports the
  * Coffer that this CLI runs (by absolute path), so it works from any temp dir.
  */
-export function writeRotationFunction(dir: string, strategy: Strategy): string {
+export function writeRotationFunction(dir: string, strategy: Strategy, engine: Engine): string {
   const file = join(dir, 'rotate-database.mjs');
   const rotation = import.meta.resolve('coffer/rotation');
-  const postgres = import.meta.resolve('coffer/rotation/postgres');
+  const rotators = import.meta.resolve(
+    engine === 'postgres' ? 'coffer/rotation/postgres' : 'coffer/rotation/mysql',
+  );
   const rotator = strategy === 'single-user' ? 'singleUser' : 'alternatingUsers';
   writeFileSync(
     file,
-    `// Written by \`coffer demo\`: the database secret's rotation function (${strategy}).
+    `// Written by \`coffer demo\`: the database secret's rotation function (${strategy}, ${engine}).
 import { createRotationHandler } from ${JSON.stringify(rotation)};
-import { ${rotator} } from ${JSON.stringify(postgres)};
+import { ${rotator} } from ${JSON.stringify(rotators)};
 
 export const handler = createRotationHandler({ rotator: ${rotator}() });
 `,
@@ -46,36 +50,20 @@ export const handler = createRotationHandler({ rotator: ${rotator}() });
 
 /**
  * The demo's secrets, in AWS's layout for database secrets: the superuser as the master, the app's own user
- * (created in PostgreSQL with a SCRAM verifier, so its password never reaches the database in clear), and an
- * API key for the service.
+ * (created with a hash of its password, so the password never reaches the database in clear), and an API key for
+ * the service.
  */
-export async function createSecrets(sm: SecretsManagerClient, db: DemoPostgres): Promise<{ apiKey: string }> {
-  const { default: pg } = await import('pg');
-  const { scramSha256Verifier } = await import('coffer/rotation/postgres');
-  const common = { engine: 'postgres', host: db.host, port: db.port, dbname: db.database };
+export async function createSecrets(sm: SecretsManagerClient, db: DemoDatabase): Promise<{ apiKey: string }> {
+  const common = { engine: db.engine, host: db.host, port: db.port, dbname: db.database };
   const master = await sm.send(
     new CreateSecretCommand({
-      Name: SECRETS.master,
-      Description: 'coffer demo: the PostgreSQL superuser (the rotation master)',
+      Name: masterSecret(db.engine),
+      Description: `coffer demo: the ${db.name} superuser (the rotation master)`,
       SecretString: JSON.stringify({ ...common, username: db.adminUser, password: db.adminPassword }),
     }),
   );
   const appPassword = password();
-  const admin = new pg.Client({
-    host: db.host,
-    port: db.port,
-    user: db.adminUser,
-    password: db.adminPassword,
-    database: db.database,
-  });
-  await admin.connect();
-  try {
-    await admin.query(
-      `CREATE ROLE ${admin.escapeIdentifier(APP_USER)} LOGIN PASSWORD ${admin.escapeLiteral(scramSha256Verifier(appPassword))}`,
-    );
-  } finally {
-    await admin.end().catch(() => {});
-  }
+  await createAppUser(db, APP_USER, appPassword);
   await sm.send(
     new CreateSecretCommand({
       Name: SECRETS.database,

@@ -8,6 +8,7 @@ export interface DemoOptions {
   /** Rotations during the load; the definition has already applied --short. */
   rotations: number;
   strategy: 'single-user' | 'alternating-users';
+  engine: 'postgres' | 'mariadb';
   json?: boolean;
   short?: boolean;
 }
@@ -44,6 +45,7 @@ export async function run(io: CliIo, options: DemoOptions): Promise<void> {
         durationSeconds: options.duration,
         rotations: options.rotations,
         strategy: options.strategy,
+        engine: options.engine,
         concurrency: 20,
         ttlMs: 2_000,
       },

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { alternateUsername, CLONE_SUFFIX } from '../alternate-username.js';
 import { CURRENT, PENDING, type RotationContext } from '../context.js';
 import type { Rotator } from '../handler.js';
 import {
@@ -30,16 +31,6 @@ export interface AlternatingUsersOptions extends PostgresRotatorOptions {
    * tables) to the owner role, not to the users. Objects the users own in other databases are not moved.
    */
   ownerRole?: string;
-}
-
-const CLONE_SUFFIX = '_clone';
-
-/** `<user>` ↔ `<user>_clone`, as AWS's multi-user template alternates. */
-export function alternateUsername(username: string): string {
-  if (username.endsWith(CLONE_SUFFIX) && username.length > CLONE_SUFFIX.length) {
-    return username.slice(0, -CLONE_SUFFIX.length);
-  }
-  return `${username}${CLONE_SUFFIX}`;
 }
 
 async function roleExists(client: pg.Client, name: string): Promise<boolean> {

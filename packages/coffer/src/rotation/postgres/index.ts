@@ -6,7 +6,8 @@
  * New passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers computed here, so no plaintext password is
  * ever in a SQL statement or the server's log; identifiers are quoted with pg's escapeIdentifier.
  */
-export { type AlternatingUsersOptions, alternateUsername, alternatingUsers } from './alternating-users.js';
+export { alternateUsername } from '../alternate-username.js';
+export { type AlternatingUsersOptions, alternatingUsers } from './alternating-users.js';
 export type { PostgresRotatorOptions, PostgresSsl } from './connection.js';
 export { DEFAULT_SCRAM_ITERATIONS, type ScramOptions, scramSha256Verifier } from './scram.js';
 export { type SingleUserOptions, singleUser } from './single-user.js';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { CURRENT, PENDING, type RotationContext } from '../context.js';
+import { storePendingCredential } from '../pending.js';
 import {
   type Credential,
   close,
@@ -20,20 +21,10 @@ export async function createPending(
   alternate?: (username: string) => string,
 ): Promise<void> {
   const current = await credentialOf(ctx, CURRENT);
-  if ((await ctx.read(PENDING)) !== undefined) {
-    ctx.logger.info?.(
-      { secretId: ctx.secretId, step: ctx.step },
-      'createSecret: the pending version already has a value',
-    );
-    return;
-  }
-  const username = alternate === undefined ? current.username : alternate(current.username);
-  const password = await ctx.randomPassword(options.password ?? {});
-  await ctx.writePending({ ...current.fields.reveal(), username, password: password.reveal() });
-  ctx.logger.info?.(
-    { secretId: ctx.secretId, step: ctx.step, username },
-    'createSecret: stored a new password as the pending version',
-  );
+  await storePendingCredential(ctx, current, {
+    password: options.password,
+    username: alternate?.(current.username),
+  });
 }
 
 /** testSecret: the pending credential logs in and runs the test query. */

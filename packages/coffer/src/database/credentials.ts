@@ -1,11 +1,11 @@
+import { InvalidSecretFormatError } from '../errors.js';
+import type { SecretResult } from '../read/decode.js';
 import {
   DATABASE_SECRET_LAYOUT,
   type DatabaseSecret,
   isInvalidDatabaseSecret,
   parseDatabaseSecret,
-} from '../database/secret.js';
-import { InvalidSecretFormatError } from '../errors.js';
-import type { SecretResult } from '../read/decode.js';
+} from './secret.js';
 
 /** One version of a database secret, with the version it came from. */
 export interface DatabaseCredentials extends DatabaseSecret {
@@ -14,8 +14,15 @@ export interface DatabaseCredentials extends DatabaseSecret {
   readonly name: string;
 }
 
-/** A secret version read as database credentials; errors name the fields that are wrong, never their values. */
-export function credentialsOf(result: SecretResult<unknown>, secretId: string): DatabaseCredentials {
+/**
+ * A secret version read as database credentials; errors name the fields that are wrong, never their values.
+ * `example` is the engine and port the error's sample secret shows.
+ */
+export function credentialsOf(
+  result: SecretResult<unknown>,
+  secretId: string,
+  example: { engine: string; port: number },
+): DatabaseCredentials {
   const parsed = parseDatabaseSecret(result.value.reveal());
   if (isInvalidDatabaseSecret(parsed)) {
     const what =
@@ -23,7 +30,7 @@ export function credentialsOf(result: SecretResult<unknown>, secretId: string): 
         ? 'it is not a JSON object'
         : `${parsed.invalid.join(', ')} missing or of the wrong type`;
     throw new InvalidSecretFormatError(
-      `Secret "${secretId}" (version ${result.versionId}) is not a database secret: ${what}. Store JSON in AWS's layout (${DATABASE_SECRET_LAYOUT}), like { "engine": "postgres", "host": ..., "port": 5432, "username": ..., "password": ..., "dbname": ... }.`,
+      `Secret "${secretId}" (version ${result.versionId}) is not a database secret: ${what}. Store JSON in AWS's layout (${DATABASE_SECRET_LAYOUT}), like { "engine": "${example.engine}", "host": ..., "port": ${example.port}, "username": ..., "password": ..., "dbname": ... }.`,
       { secretId, paths: parsed.invalid },
     );
   }
