@@ -151,6 +151,7 @@ describe('Store read cache and transactions', () => {
     const store = new Store({ masterKey: randomBytes(32) });
     store.createSecret({
       arn,
+      region: 'us-east-1',
       name: 'unit',
       description: 'before',
       kmsKeyId: undefined,
@@ -166,7 +167,7 @@ describe('Store read cache and transactions', () => {
   it('drops what a rolled-back transaction read or wrote', () => {
     const store = storeWithSecret();
     try {
-      expect(store.findByName('unit')?.description).toBe('before');
+      expect(store.findByName('us-east-1', 'unit')?.description).toBe('before');
       expect(() =>
         store.transaction(() => {
           store.updateSecret(arn, { description: 'after' });
@@ -181,7 +182,7 @@ describe('Store read cache and transactions', () => {
       ).toThrow('abort');
       // ...which must not outlive the rollback.
       expect(store.findByArn(arn)?.description).toBe('before');
-      expect(store.findByName('unit')?.description).toBe('before');
+      expect(store.findByName('us-east-1', 'unit')?.description).toBe('before');
       expect(store.stageHolder(arn, 'AWSCURRENT')).toBe('v0');
       expect(store.versionExists(arn, 'v1')).toBe(false);
       expect(store.readValue(arn, 'v1')).toBeUndefined();
@@ -244,10 +245,10 @@ describe('Store read cache and transactions', () => {
   it('a delete of a secret forgets it under both its ARN and its name', () => {
     const store = storeWithSecret();
     try {
-      expect(store.findByName('unit')?.arn).toBe(arn);
+      expect(store.findByName('us-east-1', 'unit')?.arn).toBe(arn);
       expect(store.readValue(arn, 'v0')).toEqual({ kind: 'string', text: 'zero' });
       store.deleteSecret(arn);
-      expect(store.findByName('unit')).toBeUndefined();
+      expect(store.findByName('us-east-1', 'unit')).toBeUndefined();
       expect(store.findByArn(arn)).toBeUndefined();
       expect(store.readValue(arn, 'v0')).toBeUndefined();
       expect(store.stageHolder(arn, 'AWSCURRENT')).toBeUndefined();

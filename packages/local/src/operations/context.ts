@@ -9,6 +9,7 @@ import {
   validation,
 } from '../protocol/errors.js';
 import type { Input, StringRule } from '../protocol/input.js';
+import { secretArnPrefix } from '../protocol/regions.js';
 import { rotationFields } from '../rotation/schedule.js';
 import type { RotationService } from '../rotation/service.js';
 import { DecryptError } from '../store/crypto.js';
@@ -16,6 +17,7 @@ import type { SecretRecord, SecretValue, Store } from '../store/store.js';
 
 export interface OperationContext {
   readonly store: Store;
+  /** The region the request was signed for: the only region it sees. */
   readonly region: string;
   readonly accountId: string;
   /** Milliseconds since the epoch, fixed for the whole request. */
@@ -38,7 +40,7 @@ const SECRET_BINARY = { min: 1, max: 65_536 };
 const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
 
 export const arnPrefix = (ctx: Pick<OperationContext, 'region' | 'accountId'>): string =>
-  `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:`;
+  secretArnPrefix(ctx.region, ctx.accountId);
 
 /** Dates go on the wire as epoch seconds. */
 export const epochSeconds = (ms: number): number => ms / 1000;
@@ -83,7 +85,10 @@ export function authorize(
   );
 }
 
-/** Finds a secret by name, full ARN or partial ARN (the ARN without its 6-character suffix). */
+/**
+ * Finds a secret of the request's region by name, full ARN or partial ARN (the ARN without its
+ * 6-character suffix). Secrets of other regions are not there, as on AWS.
+ */
 export function findSecret(ctx: OperationContext, secretId: string): SecretRecord | undefined {
   const { store } = ctx;
   let record: SecretRecord | undefined;
@@ -91,12 +96,13 @@ export function findSecret(ctx: OperationContext, secretId: string): SecretRecor
     record = store.findByArn(secretId);
     const prefix = arnPrefix(ctx);
     if (!record && secretId.startsWith(prefix)) {
-      const partial = store.findByName(secretId.slice(prefix.length));
+      const partial = store.findByName(ctx.region, secretId.slice(prefix.length));
       if (partial?.arn.startsWith(`${secretId}-`)) record = partial;
     }
+    if (record !== undefined && record.region !== ctx.region) record = undefined;
   } else {
     checkNameChars(secretId);
-    record = store.findByName(secretId);
+    record = store.findByName(ctx.region, secretId);
   }
   if (record?.deletionDate !== undefined && record.deletionDate <= ctx.now) {
     // The recovery window ended: the secret is gone for good.

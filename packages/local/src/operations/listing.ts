@@ -101,7 +101,7 @@ export function matchingSecrets(
   includePlannedDeletion: boolean,
 ): SecretRecord[] {
   return ctx.store
-    .all()
+    .all(ctx.region)
     .filter(
       (s) =>
         (s.deletionDate === undefined || s.deletionDate > ctx.now) &&

@@ -83,6 +83,7 @@ export const createSecret: Operation = (input, ctx) => {
   return ctx.store.transaction(() => {
     ctx.store.createSecret({
       arn,
+      region: ctx.region,
       name,
       description,
       kmsKeyId,

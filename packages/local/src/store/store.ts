@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { deepFreeze } from 'coffer/internal';
+import { regionOfArn } from '../protocol/regions.js';
 import { DecryptError, newKey, open, seal } from './crypto.js';
 
 export interface Tag {
@@ -11,6 +12,8 @@ export interface Tag {
 
 export interface SecretRecord {
   arn: string;
+  /** The region the secret lives in (as in its ARN); names are unique per region. */
+  region: string;
   name: string;
   description: string | undefined;
   kmsKeyId: string | undefined;
@@ -44,7 +47,11 @@ export interface StoredCredential {
   createdAt: number;
 }
 
-const SCHEMA = [
+/**
+ * The schema as the list of every step that ever built it: a database at `user_version` N has run the
+ * first N, and opening it runs the rest. Steps are only ever appended, never changed.
+ */
+const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)`,
   `CREATE TABLE secrets (
      arn TEXT PRIMARY KEY,
@@ -85,10 +92,56 @@ const SCHEMA = [
      policy TEXT NOT NULL,
      created_at INTEGER NOT NULL
    )`,
+  // Regions: a secret belongs to the region in its ARN, and names are unique per region, not overall.
+  (db) => rebuildSecrets(db, regionFromArn),
 ];
+
+/**
+ * Rebuilds the secrets table with a region column and names unique per (region, name), keeping every
+ * row, its rowid order, and the versions and stages that reference it (foreign keys are off meanwhile).
+ */
+function regionFromArn(row: { arn: string }): string {
+  const region = regionOfArn(row.arn);
+  if (region === undefined) throw new Error(`The data dir holds a secret with a malformed ARN: ${row.arn}`);
+  return region;
+}
+
+function rebuildSecrets(db: Database.Database, regionOf: (row: { arn: string }) => string): void {
+  db.exec(`CREATE TABLE secrets_with_region (
+     arn TEXT PRIMARY KEY,
+     region TEXT NOT NULL,
+     name TEXT NOT NULL,
+     description TEXT,
+     kms_key_id TEXT,
+     created_at INTEGER NOT NULL,
+     last_changed_at INTEGER NOT NULL,
+     last_accessed_at INTEGER,
+     deleted_at INTEGER,
+     deletion_date INTEGER,
+     tags TEXT NOT NULL DEFAULT '[]',
+     policy TEXT,
+     rotation TEXT,
+     data_key BLOB NOT NULL,
+     UNIQUE (region, name)
+   )`);
+  const columns =
+    'arn, name, description, kms_key_id, created_at, last_changed_at, last_accessed_at, deleted_at, deletion_date, tags, policy, rotation, data_key';
+  const insert = db.prepare(
+    `INSERT INTO secrets_with_region (region, ${columns}) VALUES (@region, ${columns
+      .split(', ')
+      .map((c) => `@${c}`)
+      .join(', ')})`,
+  );
+  for (const row of db.prepare(`SELECT ${columns} FROM secrets ORDER BY rowid`).all() as { arn: string }[]) {
+    insert.run({ ...row, region: regionOf(row) });
+  }
+  db.exec('DROP TABLE secrets');
+  db.exec('ALTER TABLE secrets_with_region RENAME TO secrets');
+}
 
 interface SecretRow {
   arn: string;
+  region: string;
   name: string;
   description: string | null;
   kms_key_id: string | null;
@@ -129,7 +182,7 @@ export class Store {
    * database, and the database is the truth.
    */
   private readonly cache = new Map<string, CachedSecret>();
-  /** name -> ARN for cached entries; checked against the entry on use. */
+  /** region + name -> ARN for cached entries; checked against the entry on use. */
   private readonly arnByName = new Map<string, string>();
   private readonly stmt;
 
@@ -160,11 +213,29 @@ export class Store {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version >= SCHEMA.length) return;
-    this.db.transaction(() => {
-      for (const sql of SCHEMA.slice(version)) this.db.exec(sql);
-      this.db.pragma(`user_version = ${SCHEMA.length}`);
-    })();
+    if (version > SCHEMA.length) {
+      throw new Error(
+        `This data dir was written by a newer version of @coffer/local (schema ${version}, this one knows ${SCHEMA.length}): upgrade @coffer/local to open it.`,
+      );
+    }
+    if (version === SCHEMA.length) return;
+    // A step that rebuilds a table must not cascade deletes to the rows that reference it (a no-op inside
+    // a transaction, so it is switched here); the check after the steps proves nothing was left dangling.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      this.db.transaction(() => {
+        for (const step of SCHEMA.slice(version)) {
+          if (typeof step === 'string') this.db.exec(step);
+          else step(this.db);
+        }
+        const dangling = this.db.pragma('foreign_key_check') as unknown[];
+        if (dangling.length > 0)
+          throw new Error('The data dir migration left dangling rows; nothing was changed.');
+        this.db.pragma(`user_version = ${SCHEMA.length}`);
+      })();
+    } finally {
+      this.db.pragma('foreign_keys = ON');
+    }
   }
 
   private checkMasterKey(): void {
@@ -193,11 +264,14 @@ export class Store {
     const db = this.db;
     return {
       byArn: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE arn = ?'),
-      byName: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE name = ?'),
+      byName: db.prepare<[string, string], SecretRow>('SELECT * FROM secrets WHERE region = ? AND name = ?'),
       all: db.prepare<[], SecretRow>('SELECT * FROM secrets ORDER BY created_at, rowid'),
+      inRegion: db.prepare<[string], SecretRow>(
+        'SELECT * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
+      ),
       insertSecret: db.prepare(
-        `INSERT INTO secrets (arn, name, description, kms_key_id, created_at, last_changed_at, tags, data_key)
-         VALUES (@arn, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @dataKey)`,
+        `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, data_key)
+         VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @dataKey)`,
       ),
       deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
       dueForPurge: db.prepare<[number], { arn: string }>(
@@ -274,16 +348,18 @@ export class Store {
     return this.cached(arn)?.record;
   }
 
-  findByName(name: string): SecretRecord | undefined {
-    const arn = this.arnByName.get(name);
+  /** The secret of that name in a region. */
+  findByName(region: string, name: string): SecretRecord | undefined {
+    const arn = this.arnByName.get(nameKey(region, name));
     const hit = arn === undefined ? undefined : this.cache.get(arn);
-    if (hit !== undefined && hit.record.name === name) return hit.record;
-    const row = this.stmt.byName.get(name);
+    if (hit !== undefined && hit.record.name === name && hit.record.region === region) return hit.record;
+    const row = this.stmt.byName.get(region, name);
     return row && this.fill(row).record;
   }
 
-  all(): SecretRecord[] {
-    return this.stmt.all.all().map(toRecord);
+  /** Every secret (of one region, when given), oldest first. */
+  all(region?: string): SecretRecord[] {
+    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map(toRecord);
   }
 
   createSecret(
@@ -293,6 +369,7 @@ export class Store {
     const dataKey = newKey();
     this.stmt.insertSecret.run({
       arn: record.arn,
+      region: record.region,
       name: record.name,
       description: record.description ?? null,
       kmsKeyId: record.kmsKeyId ?? null,
@@ -513,7 +590,7 @@ export class Store {
       versions: new Map(),
     };
     this.cache.set(row.arn, entry);
-    this.arnByName.set(row.name, row.arn);
+    this.arnByName.set(nameKey(row.region, row.name), row.arn);
     return entry;
   }
 
@@ -549,7 +626,8 @@ export class Store {
     const entry = this.cache.get(arn);
     if (entry === undefined) return;
     this.cache.delete(arn);
-    if (this.arnByName.get(entry.record.name) === arn) this.arnByName.delete(entry.record.name);
+    const key = nameKey(entry.record.region, entry.record.name);
+    if (this.arnByName.get(key) === arn) this.arnByName.delete(key);
   }
 
   private dropCache(): void {
@@ -617,12 +695,16 @@ function groupStages(rows: { stage: string; version_id: string }[], freeze = fal
 /** Cached records are shared by every caller, so none may change one in place. */
 const freezeRecord = (record: SecretRecord): SecretRecord => deepFreeze(record);
 
+/** Names are unique per region: the key of the name index. */
+const nameKey = (region: string, name: string): string => `${region}\u0000${name}`;
+
 const valueAad = (arn: string, versionId: string, kind: string): string =>
   `value:${arn}\u0000${versionId}\u0000${kind}`;
 
 function toRecord(row: SecretRow): SecretRecord {
   return {
     arn: row.arn,
+    region: row.region,
     name: row.name,
     description: row.description ?? undefined,
     kmsKeyId: row.kms_key_id ?? undefined,
