@@ -158,6 +158,8 @@ describe('Store read cache and transactions', () => {
       createdAt: 1,
       lastChangedAt: 1,
       tags: [],
+      type: undefined,
+      owningService: undefined,
     });
     store.writeVersion(arn, 'v0', { kind: 'string', text: 'zero' }, 1);
     store.setStage(arn, 'AWSCURRENT', 'v0');

@@ -38,6 +38,8 @@ export const TOKEN: StringRule = { min: 32, max: 64 };
 const SECRET_STRING: StringRule = { min: 1, max: 65_536, sensitive: true, bytes: true };
 const SECRET_BINARY = { min: 1, max: 65_536 };
 const NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
+/** Names AWS services give the secrets they manage may also hold `!` (`rds!db-...`). */
+const SERVICE_NAME_CHARS = /^[A-Za-z0-9/_+=.@!-]+$/;
 
 export const arnPrefix = (ctx: Pick<OperationContext, 'region' | 'accountId'>): string =>
   secretArnPrefix(ctx.region, ctx.accountId);
@@ -45,8 +47,9 @@ export const arnPrefix = (ctx: Pick<OperationContext, 'region' | 'accountId'>): 
 /** Dates go on the wire as epoch seconds. */
 export const epochSeconds = (ms: number): number => ms / 1000;
 
-export function checkNameChars(id: string): void {
-  if (!NAME_CHARS.test(id)) {
+/** Refuses a name with characters AWS does not allow; lookups and services' own secrets may use `!`. */
+export function checkNameChars(id: string, { service = true } = {}): void {
+  if (!(service ? SERVICE_NAME_CHARS : NAME_CHARS).test(id)) {
     throw validation(
       'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
     );
@@ -185,15 +188,18 @@ export function requireToken(token: string | undefined): string {
 /** The metadata DescribeSecret and ListSecrets share. */
 export function describe(store: Store, secret: SecretRecord, stagesKey: string): Record<string, unknown> {
   const out: Record<string, unknown> = { ARN: secret.arn, Name: secret.name };
+  if (secret.type !== undefined) out.Type = secret.type;
   if (secret.description !== undefined) out.Description = secret.description;
   if (secret.kmsKeyId !== undefined) out.KmsKeyId = secret.kmsKeyId;
   Object.assign(out, rotationFields(secret.rotation));
   out.LastChangedDate = epochSeconds(secret.lastChangedAt);
   if (secret.lastAccessedAt !== undefined) out.LastAccessedDate = epochSeconds(secret.lastAccessedAt);
   if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletedAt);
-  if (secret.tags.length > 0) out.Tags = secret.tags;
+  // Once a secret had tags, AWS shows the list even after the last one is removed.
+  if (secret.tags.length > 0 || secret.tagged) out.Tags = secret.tags;
   const stages = store.versionStages(secret.arn);
   if (stages.size > 0) out[stagesKey] = Object.fromEntries(stages);
+  if (secret.owningService !== undefined) out.OwningService = secret.owningService;
   out.CreatedDate = epochSeconds(secret.createdAt);
   return out;
 }

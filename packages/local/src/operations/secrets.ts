@@ -28,6 +28,8 @@ import {
 } from './context.js';
 import { mergeTags, readTags } from './tags.js';
 
+/** The partner that holds an external secret, e.g. `HashiCorp`; the model allows any string up to 256. */
+const SECRET_TYPE = { max: 256 };
 const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const DAY_MS = 86_400_000;
 
@@ -47,12 +49,14 @@ export const createSecret: Operation = (input, ctx) => {
   const token = input.string('ClientRequestToken', TOKEN);
   const description = input.string('Description', { max: 2048 });
   const kmsKeyId = input.string('KmsKeyId', { max: 2048 });
+  const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   const requestedTags = readTags(input, 'Tags');
   input.boolean('ForceOverwriteReplicaSecret');
   const replicas = input.objectList('AddReplicaRegions', { min: 1 });
   input.done();
-  checkNameChars(name);
+  // `!` only appears in the names AWS services give the secrets they manage (`rds!db-...`).
+  checkNameChars(name, { service: ctx.caller.owningService !== undefined });
   const tags = mergeTags([], requestedTags);
   if (replicas) {
     throw invalidRequest('The local Secrets Manager has a single region; replica regions are not supported.');
@@ -69,12 +73,14 @@ export const createSecret: Operation = (input, ctx) => {
         "You can't create this secret because a secret with this name is already scheduled for deletion.",
       );
     }
-    // A retried CreateSecret (same token, same value) succeeds again, so SDK retries are safe.
+    // A retried CreateSecret (same token, same value) succeeds again, so SDK retries are safe; the
+    // same token with another value is AWS's token conflict.
     if (token !== undefined && value !== undefined && ctx.store.versionExists(existing.arn, token)) {
       const stored = decrypt(ctx.store, existing.arn, token);
       if (stored && sameValue(stored, value)) {
         return { ARN: existing.arn, Name: existing.name, VersionId: token };
       }
+      if (stored) throw tokenConflict(token, existing.arn);
     }
     throw resourceExists(`The operation failed because the secret ${name} already exists.`);
   }
@@ -90,6 +96,8 @@ export const createSecret: Operation = (input, ctx) => {
       createdAt: ctx.now,
       lastChangedAt: ctx.now,
       tags,
+      type,
+      owningService: ctx.caller.owningService,
     });
     const created = ctx.store.findByArn(arn);
     if (created && value !== undefined && versionId !== undefined) {
@@ -128,6 +136,7 @@ export const updateSecret: Operation = (input, ctx) => {
   const token = input.string('ClientRequestToken', TOKEN);
   const description = input.string('Description', { max: 2048 });
   const kmsKeyId = input.string('KmsKeyId', { max: 2048 });
+  const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   input.done();
   const secret = resolveSecret(ctx, secretId, 'UpdateSecret');
@@ -135,6 +144,7 @@ export const updateSecret: Operation = (input, ctx) => {
     const patch: Parameters<typeof ctx.store.updateSecret>[1] = { lastChangedAt: ctx.now };
     if (input.has('Description')) patch.description = description;
     if (input.has('KmsKeyId')) patch.kmsKeyId = kmsKeyId;
+    if (input.has('Type')) patch.type = type;
     ctx.store.updateSecret(secret.arn, patch);
     if (value === undefined) return { ARN: secret.arn, Name: secret.name };
     const versionId = requireToken(token);

@@ -16,7 +16,7 @@ import {
   VERSION_STAGE,
   valueFields,
 } from './context.js';
-import { matchingSecrets, page, readFilters } from './listing.js';
+import { matchingSecrets, readFilters, sortedPage } from './listing.js';
 import { writeVersion } from './secrets.js';
 
 /** The value of one version of a secret, with the fields GetSecretValue and BatchGetSecretValue return. */
@@ -93,10 +93,11 @@ export const putSecretValue: Operation = (input, ctx) => {
 
 export const batchGetSecretValue: Operation = (input, ctx) => {
   const ids = input.stringList('SecretIdList', { min: 1, max: 20, item: { min: 1, max: 2048 } });
-  const filters = readFilters(input);
+  const filterInput = readFilters(input);
   const maxResults = input.integer('MaxResults', { min: 1, max: 20 });
   const nextToken = input.string('NextToken', { min: 1, max: 4096 });
   input.done();
+  const filters = filterInput?.complete();
   if ((ids === undefined) === (filters === undefined)) {
     throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
   }
@@ -130,7 +131,12 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
     return { SecretValues: values, Errors: errors };
   }
   const matches = matchingSecrets(ctx, filters ?? [], false);
-  const { items, next } = page(matches, maxResults ?? 20, nextToken);
+  const { items, next } = sortedPage(matches, {
+    by: 'created-date',
+    order: 'asc',
+    size: maxResults ?? 20,
+    token: nextToken,
+  });
   for (const secret of items) {
     collect(secret.arn, () => {
       authorize(ctx, 'GetSecretValue', secret.arn, secret);

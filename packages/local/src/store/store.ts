@@ -11,6 +11,8 @@ export interface Tag {
 }
 
 export interface SecretRecord {
+  /** The row's place in creation order: unique, and the tiebreak of every listing order. */
+  seq: number;
   arn: string;
   /** The region the secret lives in (as in its ARN); names are unique per region. */
   region: string;
@@ -23,6 +25,12 @@ export interface SecretRecord {
   deletedAt: number | undefined;
   deletionDate: number | undefined;
   tags: Tag[];
+  /** Whether it ever had a tag: then DescribeSecret shows `Tags` even when empty, as AWS does. */
+  tagged: boolean;
+  /** The partner that holds an external secret (CreateSecret's `Type`). */
+  type: string | undefined;
+  /** The service that created and manages it (`OwningService`), e.g. `rds`. */
+  owningService: string | undefined;
   policy: string | undefined;
   /** Rotation configuration and state, kept as one JSON document. */
   rotation: Record<string, unknown> | undefined;
@@ -45,6 +53,8 @@ export interface StoredCredential {
   secretAccessKey: string;
   policy: string;
   createdAt: number;
+  /** For a credential that stands for an AWS service: the OwningService of the secrets it creates. */
+  owningService?: string | undefined;
 }
 
 /**
@@ -94,6 +104,12 @@ const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
    )`,
   // Regions: a secret belongs to the region in its ARN, and names are unique per region, not overall.
   (db) => rebuildSecrets(db, regionFromArn),
+  // Today's API: Type, OwningService, and whether a secret ever had tags.
+  'ALTER TABLE secrets ADD COLUMN type TEXT',
+  'ALTER TABLE secrets ADD COLUMN owning_service TEXT',
+  'ALTER TABLE secrets ADD COLUMN tagged INTEGER NOT NULL DEFAULT 0',
+  "UPDATE secrets SET tagged = 1 WHERE tags != '[]'",
+  'ALTER TABLE credentials ADD COLUMN owning_service TEXT',
 ];
 
 /**
@@ -140,6 +156,7 @@ function rebuildSecrets(db: Database.Database, regionOf: (row: { arn: string }) 
 }
 
 interface SecretRow {
+  rowid: number;
   arn: string;
   region: string;
   name: string;
@@ -151,6 +168,9 @@ interface SecretRow {
   deleted_at: number | null;
   deletion_date: number | null;
   tags: string;
+  tagged: number;
+  type: string | null;
+  owning_service: string | null;
   policy: string | null;
   rotation: string | null;
   data_key: Buffer;
@@ -263,15 +283,19 @@ export class Store {
   private prepare() {
     const db = this.db;
     return {
-      byArn: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE arn = ?'),
-      byName: db.prepare<[string, string], SecretRow>('SELECT * FROM secrets WHERE region = ? AND name = ?'),
-      all: db.prepare<[], SecretRow>('SELECT * FROM secrets ORDER BY created_at, rowid'),
+      byArn: db.prepare<[string], SecretRow>('SELECT rowid, * FROM secrets WHERE arn = ?'),
+      byName: db.prepare<[string, string], SecretRow>(
+        'SELECT rowid, * FROM secrets WHERE region = ? AND name = ?',
+      ),
+      all: db.prepare<[], SecretRow>('SELECT rowid, * FROM secrets ORDER BY created_at, rowid'),
       inRegion: db.prepare<[string], SecretRow>(
-        'SELECT * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
+        'SELECT rowid, * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
       ),
       insertSecret: db.prepare(
-        `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, data_key)
-         VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @dataKey)`,
+        `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, tagged,
+           type, owning_service, data_key)
+         VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @tagged,
+           @type, @owningService, @dataKey)`,
       ),
       deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
       dueForPurge: db.prepare<[number], { arn: string }>(
@@ -323,11 +347,12 @@ export class Store {
           secret_access_key: Buffer;
           policy: string;
           created_at: number;
+          owning_service: string | null;
         }
       >('SELECT * FROM credentials ORDER BY created_at'),
       insertCredential: db.prepare(
-        `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at)
-         VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt)`,
+        `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at, owning_service)
+         VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt, @owningService)`,
       ),
       deleteCredential: db.prepare<[string]>('DELETE FROM credentials WHERE user_name = ?'),
     };
@@ -363,7 +388,10 @@ export class Store {
   }
 
   createSecret(
-    record: Omit<SecretRecord, 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation'>,
+    record: Omit<
+      SecretRecord,
+      'seq' | 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation' | 'tagged'
+    >,
   ): void {
     this.invalidate(record.arn);
     const dataKey = newKey();
@@ -376,6 +404,9 @@ export class Store {
       createdAt: record.createdAt,
       lastChangedAt: record.lastChangedAt,
       tags: JSON.stringify(record.tags),
+      tagged: record.tags.length > 0 ? 1 : 0,
+      type: record.type ?? null,
+      owningService: record.owningService ?? null,
       dataKey: seal(this.masterKey, dataKey, `datakey:${record.arn}`),
     });
     this.dataKeys.set(record.arn, dataKey);
@@ -393,6 +424,7 @@ export class Store {
         | 'deletedAt'
         | 'deletionDate'
         | 'tags'
+        | 'type'
         | 'policy'
         | 'rotation'
       >
@@ -404,7 +436,11 @@ export class Store {
     if ('lastChangedAt' in patch) columns.last_changed_at = patch.lastChangedAt;
     if ('deletedAt' in patch) columns.deleted_at = patch.deletedAt ?? null;
     if ('deletionDate' in patch) columns.deletion_date = patch.deletionDate ?? null;
-    if ('tags' in patch) columns.tags = JSON.stringify(patch.tags ?? []);
+    if ('tags' in patch) {
+      columns.tags = JSON.stringify(patch.tags ?? []);
+      if ((patch.tags ?? []).length > 0) columns.tagged = 1;
+    }
+    if ('type' in patch) columns.type = patch.type ?? null;
     if ('policy' in patch) columns.policy = patch.policy ?? null;
     if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
     const names = Object.keys(columns);
@@ -549,6 +585,7 @@ export class Store {
       ).toString('utf8'),
       policy: row.policy,
       createdAt: row.created_at,
+      owningService: row.owning_service ?? undefined,
     }));
   }
 
@@ -563,6 +600,7 @@ export class Store {
       ),
       policy: credential.policy,
       createdAt: credential.createdAt,
+      owningService: credential.owningService ?? null,
     });
   }
 
@@ -703,6 +741,7 @@ const valueAad = (arn: string, versionId: string, kind: string): string =>
 
 function toRecord(row: SecretRow): SecretRecord {
   return {
+    seq: row.rowid,
     arn: row.arn,
     region: row.region,
     name: row.name,
@@ -714,6 +753,9 @@ function toRecord(row: SecretRow): SecretRecord {
     deletedAt: row.deleted_at ?? undefined,
     deletionDate: row.deletion_date ?? undefined,
     tags: JSON.parse(row.tags) as Tag[],
+    tagged: row.tagged === 1,
+    type: row.type ?? undefined,
+    owningService: row.owning_service ?? undefined,
     policy: row.policy ?? undefined,
     rotation: row.rotation ? (JSON.parse(row.rotation) as Record<string, unknown>) : undefined,
   };
