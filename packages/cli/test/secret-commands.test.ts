@@ -268,7 +268,9 @@ describe('coffer secret commands', () => {
       expect(await names('--tag', 'team=pay')).toEqual([]);
       expect(await names('--tag', 'team=orders', '--tag', 'env=prod')).toEqual(['app/db']);
       expect(await names('--description', 'orders')).toEqual(['app/db']);
-      expect(await names('--all', 'payments key')).toEqual(['other/api']);
+      expect(await names('--all', 'payments')).toEqual(['other/api']);
+      // Any word matches: "key" is a word of app/tls-key's name.
+      expect(await names('--all', 'payments key')).toEqual(['app/tls-key', 'other/api']);
       const json = await cofferJson<Record<string, unknown>[]>(['list', '--name', 'other/']);
       expect(json).toEqual([
         {
