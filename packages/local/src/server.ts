@@ -14,6 +14,8 @@ import { type RotationOutcome, RotationService } from './rotation/service.js';
 import { Store } from './store/store.js';
 
 const PURGE_INTERVAL_MS = 60_000;
+/** How often the server looks for changes other processes made (a removed credential stops working within it). */
+const EXTERNAL_CHANGES_INTERVAL_MS = 250;
 const ROTATION_CHECK_INTERVAL_MS = 60_000;
 
 export interface LocalSecretsManagerOptions {
@@ -215,6 +217,15 @@ export async function startLocalSecretsManager(
     for (const arn of store.dueForPurge(clock())) store.deleteSecret(arn);
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  store.changedElsewhere();
+  const externalChanges = setInterval(() => {
+    try {
+      if (store.changedElsewhere()) registry.reload();
+    } catch (error) {
+      onInternalError(error);
+    }
+  }, EXTERNAL_CHANGES_INTERVAL_MS);
+  externalChanges.unref();
   const schedules = setInterval(() => {
     try {
       rotation.checkSchedules();
@@ -228,6 +239,7 @@ export async function startLocalSecretsManager(
   const close = () => {
     closing ??= (async () => {
       clearInterval(purge);
+      clearInterval(externalChanges);
       clearInterval(schedules);
       await rotation.close();
       await http.close();

@@ -73,6 +73,27 @@ export class CredentialRegistry {
     return credential;
   }
 
+  /**
+   * Rereads every credential from the store, so that one removed or changed by another process
+   * (`coffer credentials remove`) stops working here too.
+   */
+  reload(): void {
+    const fresh = new Map<string, Credential>();
+    for (const stored of this.store.credentials()) {
+      const known = this.byKeyId.get(stored.accessKeyId);
+      // An unchanged credential keeps its object, and with it the verifier's signer and derived keys.
+      const same =
+        known !== undefined &&
+        known.secretAccessKey === stored.secretAccessKey &&
+        known.userName === stored.userName &&
+        known.owningService === stored.owningService &&
+        JSON.stringify(known.policy) === JSON.stringify(JSON.parse(stored.policy));
+      fresh.set(stored.accessKeyId, same ? known : this.toCredential(stored));
+    }
+    this.byKeyId.clear();
+    for (const [id, credential] of fresh) this.byKeyId.set(id, credential);
+  }
+
   /** Looks a key up; on a miss, rereads the store, so credentials added by `coffer credentials add` work at once. */
   get(accessKeyId: string): Credential | undefined {
     const known = this.byKeyId.get(accessKeyId);

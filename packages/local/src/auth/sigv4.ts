@@ -129,6 +129,13 @@ export class SigV4Verifier {
     if (!signed.set.has('host')) {
       throw invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
     }
+    // Headers that decide what a request does must be signed, or they could be swapped without breaking
+    // the signature (another operation under X-Amz-Target, another body type, a replayed date).
+    for (const [name, shown] of MUST_BE_SIGNED) {
+      if (request.headers[name] !== undefined && !signed.set.has(name)) {
+        throw invalidSignature(`'${shown}' must be a 'SignedHeader' in the AWS Authorization.`);
+      }
+    }
     // An ordinary object (the signer copies it, and copies of one are cheap), filled only with own
     // string properties; signed header names come from the caller, and the one that could reach
     // Object.prototype, `__proto__`, is refused (Node never delivers such a header anyway).
@@ -272,6 +279,13 @@ const smithyGetSigningKey = (SignatureV4.prototype as unknown as SigningKeySourc
 };
 
 const MAX_SIGNED_LISTS = 64;
+
+/** Headers that, when sent, must be among the SignedHeaders (lower-case name, name as AWS shows it). */
+const MUST_BE_SIGNED: readonly (readonly [string, string])[] = [
+  ['x-amz-target', 'X-Amz-Target'],
+  ['x-amz-date', 'X-Amz-Date'],
+  ['content-type', 'Content-Type'],
+];
 
 interface SignedList {
   readonly names: readonly string[];

@@ -56,37 +56,65 @@ export function checkNameChars(id: string, { service = true } = {}): void {
   }
 }
 
+/** What an action is authorized on: every resource (`*`), or one secret, existing or not. */
+export type AuthTarget =
+  | '*'
+  | {
+      /** The ARN policies are evaluated against: the secret's, else the ARN the id names. */
+      arn: string;
+      /** The id as the caller gave it: the only thing a denial names. */
+      id: string;
+      secret: SecretRecord | undefined;
+    };
+
 /**
- * Authorizes `secretsmanager:<action>` on `resource` for the caller: the identity policy and, when the
- * secret has one, its resource policy. An explicit Deny in either wins; an Allow in either suffices.
+ * Authorizes `secretsmanager:<action>` for the caller as IAM does within one account: an explicit
+ * Deny in the identity policy or the secret's resource policy wins; otherwise an Allow in either
+ * grants (in the resource policy, one naming the caller or everyone; see `evaluate`).
+ *
+ * A denial never tells whether the secret exists: it names the id as the caller gave it, and it
+ * mentions the resource policy only to a caller whose own policy allows the action (who could learn
+ * that the secret exists anyway).
  */
-export function authorize(
-  ctx: OperationContext,
-  action: string,
-  resource: string,
-  secret?: SecretRecord,
-): void {
+export function authorize(ctx: OperationContext, action: string, target: AuthTarget): void {
   const fullAction = `secretsmanager:${action}`;
+  const resource = target === '*' ? '*' : target.arn;
   const identity = evaluate(ctx.caller.policy, fullAction, resource);
-  const resourcePolicy = secret?.policy
-    ? evaluate(JSON.parse(secret.policy) as PolicyDocument, fullAction, resource, {
+  const policy = target === '*' ? undefined : target.secret?.policy;
+  const resourcePolicy = policy
+    ? evaluate(JSON.parse(policy) as PolicyDocument, fullAction, resource, {
         arn: ctx.caller.principalArn,
         accountId: ctx.accountId,
       })
     : 'implicit-deny';
   if (identity === 'allow' && resourcePolicy !== 'deny') return;
   if (resourcePolicy === 'allow' && identity !== 'deny') return;
-  const on = resource === '*' ? '' : ` on resource: ${resource}`;
+  const on = target === '*' ? '' : ` on resource: ${target.id}`;
   const why =
     identity === 'deny'
       ? 'with an explicit deny in an identity-based policy'
-      : resourcePolicy === 'deny'
+      : identity === 'allow'
         ? 'with an explicit deny in a resource-based policy'
         : `because no identity-based policy allows the ${fullAction} action`;
   throw accessDenied(
     `User: ${ctx.caller.principalArn} is not authorized to perform: ${fullAction}${on} ${why}`,
   );
 }
+
+/** The ARN a secret id stands for in the request's region: an ARN as given, a name under the region's prefix. */
+const arnOfId = (ctx: OperationContext, secretId: string): string =>
+  secretId.startsWith('arn:') ? secretId : `${arnPrefix(ctx)}${secretId}`;
+
+/** The target of an action on the secret an id names (found or not). */
+export const targetOf = (
+  ctx: OperationContext,
+  secretId: string,
+  secret: SecretRecord | undefined,
+): AuthTarget => ({
+  arn: secret?.arn ?? arnOfId(ctx, secretId),
+  id: secretId,
+  secret,
+});
 
 /**
  * Finds a secret of the request's region by name, full ARN or partial ARN (the ARN without its
@@ -128,7 +156,7 @@ export function resolveSecret(
   options: ResolveOptions = {},
 ): SecretRecord {
   const record = findSecret(ctx, secretId);
-  authorize(ctx, action, record?.arn ?? secretId, record);
+  authorize(ctx, action, targetOf(ctx, secretId, record));
   if (!record) throw secretNotFound();
   ctx.secretArn = record.arn;
   if (record.deletedAt !== undefined && !options.allowDeleted) throw markedForDeletion();

@@ -1,7 +1,12 @@
 import type { Operation } from './context.js';
 import { listSecrets } from './listing.js';
 import { getRandomPassword } from './random-password.js';
-import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './resource-policy.js';
+import {
+  deleteResourcePolicy,
+  getResourcePolicy,
+  putResourcePolicy,
+  validateResourcePolicy,
+} from './resource-policy.js';
 import { cancelRotateSecret, rotateSecret } from './rotation.js';
 import { createSecret, deleteSecret, describeSecret, restoreSecret, updateSecret } from './secrets.js';
 import { tagResource, untagResource } from './tags.js';
@@ -29,6 +34,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   UntagResource: untagResource,
   UpdateSecret: updateSecret,
   UpdateSecretVersionStage: updateSecretVersionStage,
+  ValidateResourcePolicy: validateResourcePolicy,
 };
 
 export type { Operation, OperationContext } from './context.js';

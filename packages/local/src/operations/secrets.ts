@@ -25,6 +25,7 @@ import {
   SECRET_ID,
   sameValue,
   TOKEN,
+  targetOf,
 } from './context.js';
 import { mergeTags, readTags } from './tags.js';
 
@@ -64,8 +65,9 @@ export const createSecret: Operation = (input, ctx) => {
 
   const existing = findSecret(ctx, name);
   const arn = existing?.arn ?? `${arnPrefix(ctx)}${name}-${arnSuffix()}`;
-  authorize(ctx, 'CreateSecret', arn, existing);
-  if (tags.length > 0) authorize(ctx, 'TagResource', arn, existing);
+  const target = { arn, id: name, secret: existing };
+  authorize(ctx, 'CreateSecret', target);
+  if (tags.length > 0) authorize(ctx, 'TagResource', target);
   ctx.secretArn = arn;
   if (existing) {
     if (existing.deletedAt !== undefined) {
@@ -174,7 +176,7 @@ export const deleteSecret: Operation = (input, ctx) => {
     );
   }
   const secret = findSecret(ctx, secretId);
-  authorize(ctx, 'DeleteSecret', secret?.arn ?? secretId, secret);
+  authorize(ctx, 'DeleteSecret', targetOf(ctx, secretId, secret));
   if (!secret) {
     // AWS documents that a forced delete of a missing secret succeeds, so cleanup scripts are idempotent.
     if (force) {

@@ -139,7 +139,7 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
   });
   for (const secret of items) {
     collect(secret.arn, () => {
-      authorize(ctx, 'GetSecretValue', secret.arn, secret);
+      authorize(ctx, 'GetSecretValue', { arn: secret.arn, id: secret.arn, secret });
       return secretValueEntry(ctx, secret, undefined, undefined);
     });
   }

@@ -355,6 +355,7 @@ export class Store {
          VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt, @owningService)`,
       ),
       deleteCredential: db.prepare<[string]>('DELETE FROM credentials WHERE user_name = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
 
@@ -607,6 +608,23 @@ export class Store {
   removeCredential(userName: string): boolean {
     return this.stmt.deleteCredential.run(userName).changes > 0;
   }
+
+  /**
+   * Whether another connection (`coffer credentials`, another process) committed to the database since
+   * the last call. When it did, this store's read cache is dropped: it may describe rows that changed.
+   */
+  changedElsewhere(): boolean {
+    const version = this.stmt.dataVersion.get() as number;
+    if (version === this.lastDataVersion) return false;
+    const first = this.lastDataVersion === undefined;
+    this.lastDataVersion = version;
+    if (first) return false;
+    this.dropCache();
+    this.dataKeys.clear();
+    return true;
+  }
+
+  private lastDataVersion: number | undefined;
 
   /** The cache entry of a secret, filled from the database on a miss; undefined when there is no such secret. */
   private cached(arn: string): CachedSecret | undefined {
