@@ -39,12 +39,14 @@ export class RequestHandler {
   private readonly verifier: SigV4Verifier;
   private readonly now: () => number;
   private readonly clock: () => number;
+  private readonly acceptsRegion: (region: string) => boolean;
 
   constructor(private readonly options: HandlerOptions) {
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? this.now;
+    this.acceptsRegion = (region) => options.regions.has(region);
     this.verifier = new SigV4Verifier({
-      acceptsRegion: (region) => options.regions.has(region),
+      acceptsRegion: this.acceptsRegion,
       service: SERVICE,
       lookup: (id) => options.credentials.get(id),
       now: this.now,
@@ -78,6 +80,7 @@ export class RequestHandler {
       const ctx: OperationContext = {
         store: this.options.store,
         region,
+        acceptsRegion: this.acceptsRegion,
         accountId: this.options.accountId,
         now: this.clock(),
         caller,

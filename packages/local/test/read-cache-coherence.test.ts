@@ -160,6 +160,7 @@ describe('Store read cache and transactions', () => {
       tags: [],
       type: undefined,
       owningService: undefined,
+      primaryArn: undefined,
     });
     store.writeVersion(arn, 'v0', { kind: 'string', text: 'zero' }, 1);
     store.setStage(arn, 'AWSCURRENT', 'v0');
@@ -219,11 +220,11 @@ describe('Store read cache and transactions', () => {
       if (!record) throw new Error('no record');
       // touch writes in a transaction of its own, so counting transactions counts its writes.
       const writes = vi.spyOn(store, 'transaction');
-      store.touch(record, 'v0', day + 1000);
-      store.touch(record, 'v0', day + 1500);
-      store.touch(record, 'v1', day + 2000);
-      store.touch(record, 'v1', day + 3000);
-      store.touch(record, 'v0', day + 4000);
+      store.touch(record.arn, record.arn, 'v0', day + 1000);
+      store.touch(record.arn, record.arn, 'v0', day + 1500);
+      store.touch(record.arn, record.arn, 'v1', day + 2000);
+      store.touch(record.arn, record.arn, 'v1', day + 3000);
+      store.touch(record.arn, record.arn, 'v0', day + 4000);
       expect(writes).toHaveBeenCalledTimes(2);
       const dates = () => new Map(store.versions(arn).map((v) => [v.versionId, v.lastAccessedAt]));
       expect(dates()).toEqual(
@@ -234,7 +235,7 @@ describe('Store read cache and transactions', () => {
       );
       expect(store.findByArn(arn)?.lastAccessedAt).toBe(day);
       // A read the next day moves the dates on.
-      store.touch(record, 'v1', day + 86_400_000 + 5);
+      store.touch(record.arn, record.arn, 'v1', day + 86_400_000 + 5);
       expect(writes).toHaveBeenCalledTimes(3);
       expect(dates().get('v1')).toBe(day + 86_400_000);
       expect(dates().get('v0')).toBe(day);

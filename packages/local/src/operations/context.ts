@@ -4,12 +4,13 @@ import {
   AwsError,
   accessDenied,
   decryptionFailure,
+  invalidParameter,
   markedForDeletion,
   secretNotFound,
   validation,
 } from '../protocol/errors.js';
 import type { Input, StringRule } from '../protocol/input.js';
-import { secretArnPrefix } from '../protocol/regions.js';
+import { regionOfArn, secretArnPrefix } from '../protocol/regions.js';
 import { rotationFields } from '../rotation/schedule.js';
 import type { RotationService } from '../rotation/service.js';
 import { DecryptError } from '../store/crypto.js';
@@ -19,6 +20,8 @@ export interface OperationContext {
   readonly store: Store;
   /** The region the request was signed for: the only region it sees. */
   readonly region: string;
+  /** Whether the server serves a region (a replica may only go to one it serves). */
+  readonly acceptsRegion: (region: string) => boolean;
   readonly accountId: string;
   /** Milliseconds since the epoch, fixed for the whole request. */
   readonly now: number;
@@ -140,12 +143,50 @@ export function findSecret(ctx: OperationContext, secretId: string): SecretRecor
     store.deleteSecret(record.arn);
     return undefined;
   }
-  return record;
+  return record && replicaView(store, record);
 }
+
+/** A replica's ReplicationStatus KmsKeyId when none was given: AWS's managed key. */
+const DEFAULT_KMS_KEY = 'alias/aws/secretsmanager';
+
+/**
+ * What a request sees of a secret. A replica shows its primary's versions, labels, description, tags,
+ * resource policy and rotation (replication keeps them equal), with its own ARN, region, KMS key,
+ * creation and access dates. Anything else is itself.
+ */
+export function replicaView(store: Store, record: SecretRecord): SecretRecord {
+  if (record.primaryArn === undefined) return record;
+  const primary = store.findByArn(record.primaryArn);
+  if (primary === undefined) return record;
+  return {
+    ...primary,
+    seq: record.seq,
+    arn: record.arn,
+    region: record.region,
+    name: record.name,
+    kmsKeyId: record.kmsKeyId,
+    createdAt: record.createdAt,
+    lastAccessedAt: record.lastAccessedAt,
+    deletedAt: undefined,
+    deletionDate: undefined,
+    primaryArn: primary.arn,
+    replicas: [],
+  };
+}
+
+/** The secret whose versions a secret shows: its primary's for a replica, else its own. */
+export const versionsArn = (secret: SecretRecord): string => secret.primaryArn ?? secret.arn;
+
+export const replicaNotPermitted = (): AwsError =>
+  invalidParameter(
+    "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
+  );
 
 export interface ResolveOptions {
   /** Operations that work on a secret scheduled for deletion (DescribeSecret, RestoreSecret, ...). */
   allowDeleted?: boolean;
+  /** Operations that change a secret (or read its policy), which a replica refuses as AWS does. */
+  primaryOnly?: boolean;
 }
 
 /** Authorizes `action` and returns the secret, or throws AWS's not-found / marked-for-deletion errors. */
@@ -159,6 +200,7 @@ export function resolveSecret(
   authorize(ctx, action, targetOf(ctx, secretId, record));
   if (!record) throw secretNotFound();
   ctx.secretArn = record.arn;
+  if (options.primaryOnly && record.primaryArn !== undefined) throw replicaNotPermitted();
   if (record.deletedAt !== undefined && !options.allowDeleted) throw markedForDeletion();
   return record;
 }
@@ -213,8 +255,16 @@ export function requireToken(token: string | undefined): string {
   return token;
 }
 
-/** The metadata DescribeSecret and ListSecrets share. */
-export function describe(store: Store, secret: SecretRecord, stagesKey: string): Record<string, unknown> {
+/**
+ * The metadata DescribeSecret and ListSecrets share; DescribeSecret (`replication`) also shows a
+ * primary's ReplicationStatus.
+ */
+export function describe(
+  store: Store,
+  secret: SecretRecord,
+  stagesKey: string,
+  { replication = false } = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ARN: secret.arn, Name: secret.name };
   if (secret.type !== undefined) out.Type = secret.type;
   if (secret.description !== undefined) out.Description = secret.description;
@@ -225,9 +275,43 @@ export function describe(store: Store, secret: SecretRecord, stagesKey: string):
   if (secret.deletedAt !== undefined) out.DeletedDate = epochSeconds(secret.deletedAt);
   // Once a secret had tags, AWS shows the list even after the last one is removed.
   if (secret.tags.length > 0 || secret.tagged) out.Tags = secret.tags;
-  const stages = store.versionStages(secret.arn);
+  const stages = store.versionStages(versionsArn(secret));
   if (stages.size > 0) out[stagesKey] = Object.fromEntries(stages);
   if (secret.owningService !== undefined) out.OwningService = secret.owningService;
   out.CreatedDate = epochSeconds(secret.createdAt);
+  const primaryRegion = primaryRegionOf(secret);
+  if (primaryRegion !== undefined) out.PrimaryRegion = primaryRegion;
+  if (replication && secret.replicas.length > 0) out.ReplicationStatus = replicationStatus(store, secret);
   return out;
+}
+
+/** A replicated secret's primary region (for a replica, its primary's); undefined when not replicated. */
+export function primaryRegionOf(secret: SecretRecord): string | undefined {
+  if (secret.primaryArn !== undefined) return regionOfArn(secret.primaryArn);
+  return secret.replicas.length > 0 ? secret.region : undefined;
+}
+
+/** The ARN of a primary's replica in a region: the same ARN, in that region. */
+export function replicaArn(primaryArn: string, region: string): string {
+  const parts = primaryArn.split(':');
+  parts[3] = region;
+  return parts.join(':');
+}
+
+/** A primary's ReplicationStatus: each replica as stored, with when it was last read in its region. */
+export function replicationStatus(store: Store, primary: SecretRecord): Record<string, unknown>[] {
+  return primary.replicas.map((replica) => {
+    const out: Record<string, unknown> = {
+      Region: replica.Region,
+      KmsKeyId: replica.KmsKeyId ?? DEFAULT_KMS_KEY,
+      Status: replica.Status,
+      StatusMessage: replica.StatusMessage,
+    };
+    const accessed =
+      replica.Status === 'InSync'
+        ? store.findByArn(replicaArn(primary.arn, replica.Region))?.lastAccessedAt
+        : undefined;
+    if (accessed !== undefined) out.LastAccessedDate = epochSeconds(accessed);
+    return out;
+  });
 }

@@ -2,6 +2,11 @@ import type { Operation } from './context.js';
 import { listSecrets } from './listing.js';
 import { getRandomPassword } from './random-password.js';
 import {
+  removeRegionsFromReplication,
+  replicateSecretToRegions,
+  stopReplicationToReplica,
+} from './replication.js';
+import {
   deleteResourcePolicy,
   getResourcePolicy,
   putResourcePolicy,
@@ -28,8 +33,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   ListSecrets: listSecrets,
   PutResourcePolicy: putResourcePolicy,
   PutSecretValue: putSecretValue,
+  RemoveRegionsFromReplication: removeRegionsFromReplication,
+  ReplicateSecretToRegions: replicateSecretToRegions,
   RestoreSecret: restoreSecret,
   RotateSecret: rotateSecret,
+  StopReplicationToReplica: stopReplicationToReplica,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateSecret: updateSecret,

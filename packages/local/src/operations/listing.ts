@@ -1,7 +1,14 @@
 import { AwsError, invalidParameter } from '../protocol/errors.js';
 import type { Input } from '../protocol/input.js';
 import type { SecretRecord } from '../store/store.js';
-import { authorize, describe, type Operation, type OperationContext } from './context.js';
+import {
+  authorize,
+  describe,
+  type Operation,
+  type OperationContext,
+  primaryRegionOf,
+  replicaView,
+} from './context.js';
 
 type FilterKey =
   | 'description'
@@ -91,7 +98,7 @@ function matches(secret: SecretRecord, key: FilterKey, value: string): boolean {
       return secret.tags.some((t) => t.Value.startsWith(value));
     case 'primary-region':
       // Only replicated secrets (primaries and replicas) report a PrimaryRegion.
-      return false;
+      return primaryRegionOf(secret)?.startsWith(value) ?? false;
     case 'owning-service':
       return secret.owningService?.toLowerCase().startsWith(value.toLowerCase()) ?? false;
     case 'all': {
@@ -124,14 +131,14 @@ export function matchingSecrets(
   filters: readonly Filter[],
   includePlannedDeletion: boolean,
 ): SecretRecord[] {
-  return ctx.store
-    .all(ctx.region)
-    .filter(
-      (s) =>
-        (s.deletionDate === undefined || s.deletionDate > ctx.now) &&
-        (includePlannedDeletion || s.deletedAt === undefined) &&
-        passes(s, filters),
-    );
+  const out: SecretRecord[] = [];
+  for (const record of ctx.store.all(ctx.region)) {
+    if (record.deletionDate !== undefined && record.deletionDate <= ctx.now) continue;
+    if (!includePlannedDeletion && record.deletedAt !== undefined) continue;
+    const secret = replicaView(ctx.store, record);
+    if (passes(secret, filters)) out.push(secret);
+  }
+  return out;
 }
 
 const SORT_KEYS = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;

@@ -13,7 +13,7 @@ export const putResourcePolicy: Operation = (input, ctx) => {
   // AWS documents that public policies are not blocked unless BlockPublicPolicy is true.
   const blockPublic = input.boolean('BlockPublicPolicy') ?? false;
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'PutResourcePolicy');
+  const secret = resolveSecret(ctx, secretId, 'PutResourcePolicy', { primaryOnly: true });
   let policy: unknown;
   try {
     policy = JSON.parse(text);
@@ -35,7 +35,7 @@ export const putResourcePolicy: Operation = (input, ctx) => {
 export const getResourcePolicy: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'GetResourcePolicy', { allowDeleted: true });
+  const secret = resolveSecret(ctx, secretId, 'GetResourcePolicy', { allowDeleted: true, primaryOnly: true });
   return secret.policy === undefined
     ? { ARN: secret.arn, Name: secret.name }
     : { ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.policy };
@@ -44,7 +44,7 @@ export const getResourcePolicy: Operation = (input, ctx) => {
 export const deleteResourcePolicy: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'DeleteResourcePolicy');
+  const secret = resolveSecret(ctx, secretId, 'DeleteResourcePolicy', { primaryOnly: true });
   ctx.store.updateSecret(secret.arn, { policy: undefined, lastChangedAt: ctx.now });
   return { ARN: secret.arn, Name: secret.name };
 };
@@ -60,7 +60,10 @@ export const validateResourcePolicy: Operation = (input, ctx) => {
   input.done();
   let resource = '*';
   if (secretId !== undefined) {
-    const secret = resolveSecret(ctx, secretId, 'ValidateResourcePolicy', { allowDeleted: true });
+    const secret = resolveSecret(ctx, secretId, 'ValidateResourcePolicy', {
+      allowDeleted: true,
+      primaryOnly: true,
+    });
     authorize(ctx, 'PutResourcePolicy', targetOf(ctx, secretId, secret));
     resource = secret.arn;
   } else {

@@ -55,7 +55,7 @@ export const rotateSecret: Operation = (input, ctx) => {
   const externalRoleArn = input.string('ExternalSecretRotationRoleArn', { min: 20, max: 2048 });
   const immediately = input.boolean('RotateImmediately') ?? true;
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'RotateSecret');
+  const secret = resolveSecret(ctx, secretId, 'RotateSecret', { primaryOnly: true });
   if (token === undefined) {
     // The one operation where AWS reports the missing token as InvalidParameterException.
     throw invalidParameter('You must provide a ClientRequestToken value. We recommend a UUID-type value.');
@@ -153,7 +153,7 @@ function rotateExternal(
 export const cancelRotateSecret: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'CancelRotateSecret');
+  const secret = resolveSecret(ctx, secretId, 'CancelRotateSecret', { primaryOnly: true });
   const { store } = ctx;
   const previous = rotationState(secret.rotation);
   const state: RotationState = {

@@ -20,6 +20,7 @@ import {
   type Operation,
   type OperationContext,
   readValue,
+  replicaNotPermitted,
   requireToken,
   resolveSecret,
   SECRET_ID,
@@ -27,6 +28,7 @@ import {
   TOKEN,
   targetOf,
 } from './context.js';
+import { checkReplicaRegions, readReplicaRegions, replicateNew } from './replication.js';
 import { mergeTags, readTags } from './tags.js';
 
 /** The partner that holds an external secret, e.g. `HashiCorp`; the model allows any string up to 256. */
@@ -53,21 +55,20 @@ export const createSecret: Operation = (input, ctx) => {
   const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   const requestedTags = readTags(input, 'Tags');
-  input.boolean('ForceOverwriteReplicaSecret');
-  const replicas = input.objectList('AddReplicaRegions', { min: 1 });
+  const overwrite = input.boolean('ForceOverwriteReplicaSecret') ?? false;
+  const replicas = readReplicaRegions(input, false);
   input.done();
   // `!` only appears in the names AWS services give the secrets they manage (`rds!db-...`).
   checkNameChars(name, { service: ctx.caller.owningService !== undefined });
   const tags = mergeTags([], requestedTags);
-  if (replicas) {
-    throw invalidRequest('The local Secrets Manager has a single region; replica regions are not supported.');
-  }
+  if (replicas !== undefined) checkReplicaRegions(ctx, ctx.region, replicas);
 
   const existing = findSecret(ctx, name);
   const arn = existing?.arn ?? `${arnPrefix(ctx)}${name}-${arnSuffix()}`;
   const target = { arn, id: name, secret: existing };
   authorize(ctx, 'CreateSecret', target);
   if (tags.length > 0) authorize(ctx, 'TagResource', target);
+  if (replicas !== undefined) authorize(ctx, 'ReplicateSecretToRegions', target);
   ctx.secretArn = arn;
   if (existing) {
     if (existing.deletedAt !== undefined) {
@@ -100,14 +101,16 @@ export const createSecret: Operation = (input, ctx) => {
       tags,
       type,
       owningService: ctx.caller.owningService,
+      primaryArn: undefined,
     });
     const created = ctx.store.findByArn(arn);
     if (created && value !== undefined && versionId !== undefined) {
       addVersion(ctx.store, created.arn, versionId, value, [CURRENT], ctx.now);
     }
-    return versionId === undefined
-      ? { ARN: arn, Name: name }
-      : { ARN: arn, Name: name, VersionId: versionId };
+    const out: Record<string, unknown> = { ARN: arn, Name: name };
+    if (versionId !== undefined) out.VersionId = versionId;
+    if (replicas !== undefined) out.ReplicationStatus = replicateNew(ctx, arn, replicas, overwrite);
+    return out;
   });
 };
 
@@ -141,7 +144,7 @@ export const updateSecret: Operation = (input, ctx) => {
   const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'UpdateSecret');
+  const secret = resolveSecret(ctx, secretId, 'UpdateSecret', { primaryOnly: true });
   return ctx.store.transaction(() => {
     const patch: Parameters<typeof ctx.store.updateSecret>[1] = { lastChangedAt: ctx.now };
     if (input.has('Description')) patch.description = description;
@@ -159,7 +162,7 @@ export const describeSecret: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
   const secret = resolveSecret(ctx, secretId, 'DescribeSecret', { allowDeleted: true });
-  return describe(ctx.store, secret, 'VersionIdsToStages');
+  return describe(ctx.store, secret, 'VersionIdsToStages', { replication: true });
 };
 
 export const deleteSecret: Operation = (input, ctx) => {
@@ -190,6 +193,12 @@ export const deleteSecret: Operation = (input, ctx) => {
     throw secretNotFound();
   }
   ctx.secretArn = secret.arn;
+  if (secret.primaryArn !== undefined) throw replicaNotPermitted();
+  if (secret.replicas.length > 0) {
+    throw invalidParameter(
+      `You can't delete secret ${secret.arn} that still has replica regions [${secret.replicas.map((r) => r.Region).join(', ')}].`,
+    );
+  }
   if (force) {
     ctx.store.deleteSecret(secret.arn);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(ctx.now) };
@@ -205,7 +214,7 @@ export const deleteSecret: Operation = (input, ctx) => {
 export const restoreSecret: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'RestoreSecret', { allowDeleted: true });
+  const secret = resolveSecret(ctx, secretId, 'RestoreSecret', { allowDeleted: true, primaryOnly: true });
   if (secret.deletedAt !== undefined) {
     ctx.store.updateSecret(secret.arn, { deletedAt: undefined, deletionDate: undefined });
   }

@@ -37,6 +37,9 @@ function partitionOf(region: string): string | undefined {
 
 export const isRegionName = (value: string): boolean => partitionOf(value) !== undefined;
 
+/** Whether two regions are in one partition (replication never crosses partitions). */
+export const samePartition = (a: string, b: string): boolean => partitionOf(a) === partitionOf(b);
+
 /** The start of every secret ARN in a region: `arn:<partition>:secretsmanager:<region>:<account>:secret:`. */
 export const secretArnPrefix = (region: string, accountId: string): string =>
   `arn:${partitionOf(region) ?? 'aws'}:secretsmanager:${region}:${accountId}:secret:`;

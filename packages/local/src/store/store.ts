@@ -31,9 +31,24 @@ export interface SecretRecord {
   type: string | undefined;
   /** The service that created and manages it (`OwningService`), e.g. `rds`. */
   owningService: string | undefined;
+  /**
+   * For a replica: the ARN of its primary, whose versions, labels and metadata it shows (see
+   * `replicaView`). Undefined for a primary or a secret that is not replicated.
+   */
+  primaryArn: string | undefined;
+  /** For a primary: its replicas and their status, in the order they were added. */
+  replicas: ReplicaStatus[];
   policy: string | undefined;
   /** Rotation configuration and state, kept as one JSON document. */
   rotation: Record<string, unknown> | undefined;
+}
+
+/** One replica of a primary secret, as `ReplicationStatus` shows it (without LastAccessedDate). */
+export interface ReplicaStatus {
+  Region: string;
+  KmsKeyId?: string;
+  Status: 'InSync' | 'Failed' | 'InProgress';
+  StatusMessage: string;
 }
 
 export interface VersionRecord {
@@ -110,6 +125,9 @@ const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   'ALTER TABLE secrets ADD COLUMN tagged INTEGER NOT NULL DEFAULT 0',
   "UPDATE secrets SET tagged = 1 WHERE tags != '[]'",
   'ALTER TABLE credentials ADD COLUMN owning_service TEXT',
+  // Replication: a replica row points to its primary; a primary lists its replicas.
+  'ALTER TABLE secrets ADD COLUMN primary_arn TEXT',
+  "ALTER TABLE secrets ADD COLUMN replicas TEXT NOT NULL DEFAULT '[]'",
 ];
 
 /**
@@ -171,6 +189,8 @@ interface SecretRow {
   tagged: number;
   type: string | null;
   owning_service: string | null;
+  primary_arn: string | null;
+  replicas: string;
   policy: string | null;
   rotation: string | null;
   data_key: Buffer;
@@ -293,9 +313,9 @@ export class Store {
       ),
       insertSecret: db.prepare(
         `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, tagged,
-           type, owning_service, data_key)
+           type, owning_service, primary_arn, data_key)
          VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @tagged,
-           @type, @owningService, @dataKey)`,
+           @type, @owningService, @primaryArn, @dataKey)`,
       ),
       deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
       dueForPurge: db.prepare<[number], { arn: string }>(
@@ -391,7 +411,7 @@ export class Store {
   createSecret(
     record: Omit<
       SecretRecord,
-      'seq' | 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation' | 'tagged'
+      'seq' | 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation' | 'tagged' | 'replicas'
     >,
   ): void {
     this.invalidate(record.arn);
@@ -408,6 +428,7 @@ export class Store {
       tagged: record.tags.length > 0 ? 1 : 0,
       type: record.type ?? null,
       owningService: record.owningService ?? null,
+      primaryArn: record.primaryArn ?? null,
       dataKey: seal(this.masterKey, dataKey, `datakey:${record.arn}`),
     });
     this.dataKeys.set(record.arn, dataKey);
@@ -426,6 +447,8 @@ export class Store {
         | 'deletionDate'
         | 'tags'
         | 'type'
+        | 'primaryArn'
+        | 'replicas'
         | 'policy'
         | 'rotation'
       >
@@ -442,6 +465,8 @@ export class Store {
       if ((patch.tags ?? []).length > 0) columns.tagged = 1;
     }
     if ('type' in patch) columns.type = patch.type ?? null;
+    if ('primaryArn' in patch) columns.primary_arn = patch.primaryArn ?? null;
+    if ('replicas' in patch) columns.replicas = JSON.stringify(patch.replicas ?? []);
     if ('policy' in patch) columns.policy = patch.policy ?? null;
     if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
     const names = Object.keys(columns);
@@ -557,21 +582,23 @@ export class Store {
   }
 
   /**
-   * Records an access of a secret and one of its versions. AWS keeps LastAccessedDate to the day
-   * (on the secret and on each version), so this writes at most once a day per secret-version.
+   * Records an access of a secret and one of its versions (a replica's versions are its primary's:
+   * `versionsArn`). AWS keeps LastAccessedDate to the day (on the secret and on each version), so this
+   * writes at most once a day per secret-version.
    */
-  touch(record: SecretRecord, versionId: string, now: number): void {
+  touch(secretArn: string, versionsArn: string, versionId: string, now: number): void {
     const day = Math.floor(now / DAY_MS) * DAY_MS;
     // The stored dates, not the caller's record, which may predate an earlier touch.
-    const current = this.findByArn(record.arn);
+    const current = this.findByArn(secretArn);
     if (current === undefined) return;
     const secretDone = current.lastAccessedAt === day;
-    const versionDone = this.version(record.arn, versionId)?.lastAccessedAt === day;
+    const versionDone = this.version(versionsArn, versionId)?.lastAccessedAt === day;
     if (secretDone && versionDone) return;
-    this.invalidate(record.arn);
+    this.invalidate(secretArn);
+    this.invalidate(versionsArn);
     this.transaction(() => {
-      if (!secretDone) this.stmt.touchSecret.run(day, record.arn);
-      if (!versionDone) this.stmt.touchVersion.run(day, record.arn, versionId);
+      if (!secretDone) this.stmt.touchSecret.run(day, secretArn);
+      if (!versionDone) this.stmt.touchVersion.run(day, versionsArn, versionId);
     });
   }
 
@@ -774,6 +801,8 @@ function toRecord(row: SecretRow): SecretRecord {
     tagged: row.tagged === 1,
     type: row.type ?? undefined,
     owningService: row.owning_service ?? undefined,
+    primaryArn: row.primary_arn ?? undefined,
+    replicas: JSON.parse(row.replicas) as ReplicaStatus[],
     policy: row.policy ?? undefined,
     rotation: row.rotation ? (JSON.parse(row.rotation) as Record<string, unknown>) : undefined,
   };
