@@ -147,6 +147,24 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(badRegions.stderr).toContain('comma-separated list of AWS regions');
   });
 
+  it('refuses a second serve on a data dir in use, in one line naming the first', async () => {
+    const dataDir = tempDir();
+    const { child, vars } = await serve('--data-dir', dataDir);
+    try {
+      const second = await coffer('serve', '--port', '0', '--data-dir', dataDir);
+      expect(second.code).toBe(1);
+      expect(second.stdout).toBe('');
+      expect(second.stderr.trim().split('\n')).toEqual([
+        `coffer: The data dir ${dataDir} is in use by another local Secrets Manager (pid ${child.pid}, ${vars.AWS_ENDPOINT_URL_SECRETS_MANAGER}): stop it first, or use another data dir.`,
+      ]);
+      // The first one is unaffected.
+      await clientFor(serverFromEnv(vars)).send(new ListSecretsCommand({}));
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+
   it('credentials add creates a least-privilege credential that a running server honours', async () => {
     const dataDir = tempDir();
     const { child, vars } = await serve('--data-dir', dataDir);

@@ -4,7 +4,14 @@
  */
 import { AuditLog } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
-import { auditLogPath, defaultDataDir, loadMasterKey, makePrivateDataDir } from './data-dir.js';
+import {
+  auditLogPath,
+  type DataDirLock,
+  defaultDataDir,
+  loadMasterKey,
+  lockDataDir,
+  makePrivateDataDir,
+} from './data-dir.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
 import { type HttpListener, listenHttp } from './http-adapter.js';
 import { isRegionName, RegionSet } from './protocol/regions.js';
@@ -158,7 +165,24 @@ export async function startLocalSecretsManager(
 ): Promise<LocalSecretsManager> {
   validate(options);
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? defaultDataDir());
-  if (dataDir !== undefined) makePrivateDataDir(dataDir);
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined) {
+    makePrivateDataDir(dataDir);
+    lock = lockDataDir(dataDir);
+  }
+  try {
+    return await start(options, dataDir, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function start(
+  options: LocalSecretsManagerOptions,
+  dataDir: string | undefined,
+  lock: DataDirLock | undefined,
+): Promise<LocalSecretsManager> {
   const region = options.region ?? options.regions?.[0] ?? DEFAULT_REGION;
   const regions = new RegionSet(options.regions);
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -212,6 +236,7 @@ export async function startLocalSecretsManager(
   }
   const { endpoint } = http;
   rotation.endpoint = endpoint;
+  lock?.setEndpoint(endpoint);
 
   const purge = setInterval(() => {
     for (const arn of store.dueForPurge(clock())) store.deleteSecret(arn);
@@ -245,6 +270,7 @@ export async function startLocalSecretsManager(
       await http.close();
       await audit.close();
       store.close();
+      lock?.release();
     })();
     return closing;
   };
