@@ -79,6 +79,10 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     await client.send(new CreateSecretCommand({ Name: 'cli/one', SecretString: 'v' }));
     expect((await client.send(new GetSecretValueCommand({ SecretId: 'cli/one' }))).SecretString).toBe('v');
     expect(stderr()).toContain('listening on');
+    expect(stderr()).toContain('Regions: every AWS region on this one endpoint');
+    // Any region works on the same endpoint, each with its own secrets.
+    const west = clientFor(serverFromEnv({ ...vars, AWS_REGION: 'eu-west-1' }));
+    expect((await west.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   });
@@ -116,6 +120,59 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(readFileSync(join(dataDir, 'audit.log'), 'utf8')).not.toContain(canary);
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
+  });
+
+  it('serve --regions restricts the regions on the one endpoint; env prints any of them with --region', async () => {
+    const dataDir = tempDir();
+    const { child, vars, stderr } = await serve('--data-dir', dataDir, '--regions', 'us-west-2,eu-central-1');
+    try {
+      expect(vars.AWS_REGION).toBe('us-west-2');
+      expect(stderr()).toContain('Regions: us-west-2, eu-central-1');
+      const server = serverFromEnv(vars);
+      await clientFor(server).send(new CreateSecretCommand({ Name: 'cli/regional', SecretString: 'w2' }));
+      const central = clientFor(server, { region: 'eu-central-1' });
+      expect((await central.send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+      await expect(
+        clientFor(server, { region: 'us-east-1' }).send(new ListSecretsCommand({})),
+      ).rejects.toMatchObject({ name: 'InvalidSignatureException' });
+
+      expect(exportsIn((await coffer('env', '--data-dir', dataDir)).stdout)).toEqual(vars);
+      const other = await coffer('env', '--data-dir', dataDir, '--region', 'eu-central-1');
+      expect(exportsIn(other.stdout)).toEqual({
+        ...vars,
+        AWS_REGION: 'eu-central-1',
+        AWS_DEFAULT_REGION: 'eu-central-1',
+      });
+      const refused = await coffer('env', '--data-dir', dataDir, '--region', 'us-east-1');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toEqual([
+        expect.stringContaining('accepts only us-west-2, eu-central-1: choose one of them with --region'),
+      ]);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+    const badRegions = await coffer('serve', '--regions', 'us-east-1,,nowhere');
+    expect(badRegions.code).toBe(2);
+    expect(badRegions.stderr).toContain('comma-separated list of AWS regions');
+  });
+
+  it('refuses a second serve on a data dir in use, in one line naming the first', async () => {
+    const dataDir = tempDir();
+    const { child, vars } = await serve('--data-dir', dataDir);
+    try {
+      const second = await coffer('serve', '--port', '0', '--data-dir', dataDir);
+      expect(second.code).toBe(1);
+      expect(second.stdout).toBe('');
+      expect(second.stderr.trim().split('\n')).toEqual([
+        `coffer: The data dir ${dataDir} is in use by another local Secrets Manager (pid ${child.pid}, ${vars.AWS_ENDPOINT_URL_SECRETS_MANAGER}): stop it first, or use another data dir.`,
+      ]);
+      // The first one is unaffected.
+      await clientFor(serverFromEnv(vars)).send(new ListSecretsCommand({}));
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
   });
 
   it('credentials add creates a least-privilege credential that a running server honours', async () => {

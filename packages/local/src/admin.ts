@@ -16,7 +16,10 @@ export interface LocalAdminOptions {
 /** What a running server publishes in its data dir so `coffer env` can find it. */
 export interface RunningServer {
   endpoint: string;
+  /** Its default region. */
   region: string;
+  /** The regions it accepts; absent when it accepts every AWS region. */
+  regions?: readonly string[];
   pid: number;
 }
 

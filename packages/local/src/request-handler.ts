@@ -5,6 +5,7 @@ import { SigV4Verifier } from './auth/sigv4.js';
 import { OPERATIONS, type OperationContext } from './operations/index.js';
 import { AwsError, internalServiceError, unknownOperation } from './protocol/errors.js';
 import { Input } from './protocol/input.js';
+import type { RegionSet } from './protocol/regions.js';
 import type { WireRequest, WireResponse } from './protocol/wire.js';
 import type { RotationService } from './rotation/service.js';
 import type { Store } from './store/store.js';
@@ -13,7 +14,8 @@ export interface HandlerOptions {
   store: Store;
   credentials: CredentialRegistry;
   audit: AuditLog;
-  region: string;
+  /** The regions requests may be signed for. */
+  regions: RegionSet;
   accountId: string;
   /** The clock of request signatures. @default Date.now */
   now?: () => number;
@@ -37,12 +39,14 @@ export class RequestHandler {
   private readonly verifier: SigV4Verifier;
   private readonly now: () => number;
   private readonly clock: () => number;
+  private readonly acceptsRegion: (region: string) => boolean;
 
   constructor(private readonly options: HandlerOptions) {
     this.now = options.now ?? Date.now;
     this.clock = options.clock ?? this.now;
+    this.acceptsRegion = (region) => options.regions.has(region);
     this.verifier = new SigV4Verifier({
-      region: options.region,
+      acceptsRegion: this.acceptsRegion,
       service: SERVICE,
       lookup: (id) => options.credentials.get(id),
       now: this.now,
@@ -56,13 +60,16 @@ export class RequestHandler {
     const operationName = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     let principal: string | undefined;
     let accessKeyId: string | undefined;
+    let region: string | undefined;
     let secretArn: string | undefined;
     let response: WireResponse;
     let errorCode: string | undefined;
     try {
-      const caller = await this.verifier.verify(request);
+      const verified = await this.verifier.verify(request);
+      const caller = verified.credential;
       principal = caller.principalArn;
       accessKeyId = caller.accessKeyId;
+      region = verified.region;
       const operation =
         request.method === 'POST' && target.startsWith(TARGET_PREFIX) ? OPERATIONS[operationName] : undefined;
       if (!operation || !Object.hasOwn(OPERATIONS, operationName)) {
@@ -72,7 +79,8 @@ export class RequestHandler {
       }
       const ctx: OperationContext = {
         store: this.options.store,
-        region: this.options.region,
+        region,
+        acceptsRegion: this.acceptsRegion,
         accountId: this.options.accountId,
         now: this.clock(),
         caller,
@@ -95,6 +103,7 @@ export class RequestHandler {
     const entry: AuditEntry = { time: isoNow(), requestId } as AuditEntry;
     if (principal !== undefined) entry.principal = principal;
     if (accessKeyId !== undefined) entry.accessKeyId = accessKeyId;
+    if (region !== undefined) entry.region = region;
     if (secretArn !== undefined) entry.secretArn = secretArn;
     entry.operation = operationName || '(none)';
     entry.sourceIp = request.sourceIp;

@@ -4,15 +4,25 @@
  */
 import { AuditLog } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
-import { auditLogPath, defaultDataDir, loadMasterKey, makePrivateDataDir } from './data-dir.js';
+import {
+  auditLogPath,
+  type DataDirLock,
+  defaultDataDir,
+  loadMasterKey,
+  lockDataDir,
+  makePrivateDataDir,
+} from './data-dir.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
 import { type HttpListener, listenHttp } from './http-adapter.js';
+import { isRegionName, RegionSet } from './protocol/regions.js';
 import type { WireRequest, WireResponse } from './protocol/wire.js';
 import { RequestHandler } from './request-handler.js';
 import { type RotationOutcome, RotationService } from './rotation/service.js';
 import { Store } from './store/store.js';
 
 const PURGE_INTERVAL_MS = 60_000;
+/** How often the server looks for changes other processes made (a removed credential stops working within it). */
+const EXTERNAL_CHANGES_INTERVAL_MS = 250;
 const ROTATION_CHECK_INTERVAL_MS = 60_000;
 
 export interface LocalSecretsManagerOptions {
@@ -24,8 +34,18 @@ export interface LocalSecretsManagerOptions {
   dataDir?: string;
   /** Keep everything in memory and write nothing to disk (tests, demos). @default false */
   inMemory?: boolean;
-  /** @default 'us-east-1' */
+  /**
+   * The default region: the one `region` reports (for SDK clients and printed exports), the region of
+   * the rotation examples, and the region of `waitForRotation` by name. Requests are signed for any
+   * region the server accepts (see `regions`); each region has its own secrets.
+   * @default the first of `regions`, else 'us-east-1'
+   */
   region?: string;
+  /**
+   * The only regions requests may be signed for; a request signed for another is refused as AWS refuses
+   * a region it does not serve. @default every valid AWS region name
+   */
+  regions?: readonly string[];
   /** Account id used in ARNs. @default '123456789012' */
   accountId?: string;
   /**
@@ -58,7 +78,10 @@ export interface LocalSecretsManager extends AsyncDisposable {
   /** e.g. `http://127.0.0.1:4584` — pass it as the SDK's `endpoint`. */
   readonly endpoint: string;
   readonly port: number;
+  /** The default region (see the option); every accepted region works on the same endpoint. */
   readonly region: string;
+  /** The regions requests may be signed for, or undefined when every AWS region name is accepted. */
+  readonly regions: readonly string[] | undefined;
   readonly accountId: string;
   /** The admin credential (full access); created on first start. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -74,10 +97,14 @@ export interface LocalSecretsManager extends AsyncDisposable {
   /** Registers a rotation function: `modulePath` exports `handler(event)`; RotateSecret can then use `lambdaArn`. */
   registerRotationFunction(lambdaArn: string, modulePath: string): void;
   /**
-   * Resolves when no rotation of the secret (name or ARN) is running, with how the last one ended
-   * (undefined if it never rotated here). Rejects after `timeoutMs` (default 30 s).
+   * Resolves when no rotation of the secret (ARN, or name in `region`, by default the server's) is
+   * running, with how the last one ended (undefined if it never rotated here). Rejects after
+   * `timeoutMs` (default 30 s).
    */
-  waitForRotation(secretId: string, options?: { timeoutMs?: number }): Promise<RotationOutcome | undefined>;
+  waitForRotation(
+    secretId: string,
+    options?: { timeoutMs?: number; region?: string },
+  ): Promise<RotationOutcome | undefined>;
   /** Handles one request in-process, without a socket. */
   handle(request: WireRequest): Promise<WireResponse>;
   close(): Promise<void>;
@@ -91,10 +118,27 @@ function validate(options: LocalSecretsManagerOptions): void {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new TypeError(`port must be an integer from 0 to 65535, got ${String(port)}.`);
   }
-  if (options.region !== undefined && !/^([a-z]+-)+\d+$/.test(options.region)) {
+  if (options.region !== undefined && !isRegionName(options.region)) {
     throw new TypeError(
-      `region must look like an AWS region (e.g. us-east-1), got ${JSON.stringify(options.region)}.`,
+      `region must be an AWS region name (e.g. us-east-1), got ${JSON.stringify(options.region)}.`,
     );
+  }
+  const regions = options.regions;
+  if (regions !== undefined) {
+    if (!Array.isArray(regions) || regions.length === 0) {
+      throw new TypeError(
+        'regions must be a non-empty list of AWS region names (e.g. ["us-east-1", "eu-west-1"]).',
+      );
+    }
+    const invalid = regions.find((r) => typeof r !== 'string' || !isRegionName(r));
+    if (invalid !== undefined) {
+      throw new TypeError(
+        `regions must be AWS region names (e.g. us-east-1), got ${JSON.stringify(invalid)}.`,
+      );
+    }
+    if (options.region !== undefined && !regions.includes(options.region)) {
+      throw new TypeError(`region ${options.region} must be one of regions (${regions.join(', ')}).`);
+    }
   }
   if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
     throw new TypeError(`accountId must be 12 digits, got ${JSON.stringify(options.accountId)}.`);
@@ -121,8 +165,26 @@ export async function startLocalSecretsManager(
 ): Promise<LocalSecretsManager> {
   validate(options);
   const dataDir = options.inMemory ? undefined : (options.dataDir ?? defaultDataDir());
-  if (dataDir !== undefined) makePrivateDataDir(dataDir);
-  const region = options.region ?? DEFAULT_REGION;
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined) {
+    makePrivateDataDir(dataDir);
+    lock = lockDataDir(dataDir);
+  }
+  try {
+    return await start(options, dataDir, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function start(
+  options: LocalSecretsManagerOptions,
+  dataDir: string | undefined,
+  lock: DataDirLock | undefined,
+): Promise<LocalSecretsManager> {
+  const region = options.region ?? options.regions?.[0] ?? DEFAULT_REGION;
+  const regions = new RegionSet(options.regions);
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const store = new Store({
     ...(dataDir !== undefined && { dataDir }),
@@ -141,7 +203,6 @@ export async function startLocalSecretsManager(
       store,
       audit,
       credentials: registry,
-      region,
       now: clock,
       ...(options.rotationStepTimeoutMs !== undefined && { stepTimeoutMs: options.rotationStepTimeoutMs }),
       ...(options.onRotationOutput !== undefined && { onFunctionOutput: options.onRotationOutput }),
@@ -157,7 +218,7 @@ export async function startLocalSecretsManager(
     store,
     credentials: registry,
     audit,
-    region,
+    regions,
     accountId,
     clock,
     rotation,
@@ -175,11 +236,21 @@ export async function startLocalSecretsManager(
   }
   const { endpoint } = http;
   rotation.endpoint = endpoint;
+  lock?.setEndpoint(endpoint);
 
   const purge = setInterval(() => {
     for (const arn of store.dueForPurge(clock())) store.deleteSecret(arn);
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  store.changedElsewhere();
+  const externalChanges = setInterval(() => {
+    try {
+      if (store.changedElsewhere()) registry.reload();
+    } catch (error) {
+      onInternalError(error);
+    }
+  }, EXTERNAL_CHANGES_INTERVAL_MS);
+  externalChanges.unref();
   const schedules = setInterval(() => {
     try {
       rotation.checkSchedules();
@@ -193,11 +264,13 @@ export async function startLocalSecretsManager(
   const close = () => {
     closing ??= (async () => {
       clearInterval(purge);
+      clearInterval(externalChanges);
       clearInterval(schedules);
       await rotation.close();
       await http.close();
       await audit.close();
       store.close();
+      lock?.release();
     })();
     return closing;
   };
@@ -206,6 +279,7 @@ export async function startLocalSecretsManager(
     endpoint,
     port: http.port,
     region,
+    regions: regions.list(),
     accountId,
     credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
     firstStart,
@@ -216,7 +290,9 @@ export async function startLocalSecretsManager(
     listCredentials: () => registry.list(),
     registerRotationFunction: (lambdaArn, modulePath) => rotation.register(lambdaArn, modulePath),
     waitForRotation: (secretId, waitOptions = {}) => {
-      const record = secretId.startsWith('arn:') ? store.findByArn(secretId) : store.findByName(secretId);
+      const record = secretId.startsWith('arn:')
+        ? store.findByArn(secretId)
+        : store.findByName(waitOptions.region ?? region, secretId);
       if (!record) return Promise.reject(new Error(`No secret ${secretId}.`));
       return rotation.wait(record.arn, waitOptions.timeoutMs ?? 30_000);
     },

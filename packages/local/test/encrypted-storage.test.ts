@@ -9,6 +9,7 @@ import {
   statSync,
   unlinkSync,
 } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -322,8 +323,16 @@ describe('encrypted on-disk storage', () => {
     const dataDir = freshDir();
     const first = await start({ dataDir });
     await clientFor(first).send(new CreateSecretCommand({ Name: 'port', SecretString: 'kept' }));
-    await expect(startTestServer({ dataDir, port: first.port })).rejects.toThrow(/already in use/);
     await first.close();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      await expect(startTestServer({ dataDir, port })).rejects.toThrow(/already in use/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+    // The refused start released the data dir (its lock, the database, the audit log).
     const second = await start({ dataDir });
     expect((await clientFor(second).send(new GetSecretValueCommand({ SecretId: 'port' }))).SecretString).toBe(
       'kept',

@@ -151,12 +151,16 @@ describe('Store read cache and transactions', () => {
     const store = new Store({ masterKey: randomBytes(32) });
     store.createSecret({
       arn,
+      region: 'us-east-1',
       name: 'unit',
       description: 'before',
       kmsKeyId: undefined,
       createdAt: 1,
       lastChangedAt: 1,
       tags: [],
+      type: undefined,
+      owningService: undefined,
+      primaryArn: undefined,
     });
     store.writeVersion(arn, 'v0', { kind: 'string', text: 'zero' }, 1);
     store.setStage(arn, 'AWSCURRENT', 'v0');
@@ -166,7 +170,7 @@ describe('Store read cache and transactions', () => {
   it('drops what a rolled-back transaction read or wrote', () => {
     const store = storeWithSecret();
     try {
-      expect(store.findByName('unit')?.description).toBe('before');
+      expect(store.findByName('us-east-1', 'unit')?.description).toBe('before');
       expect(() =>
         store.transaction(() => {
           store.updateSecret(arn, { description: 'after' });
@@ -181,7 +185,7 @@ describe('Store read cache and transactions', () => {
       ).toThrow('abort');
       // ...which must not outlive the rollback.
       expect(store.findByArn(arn)?.description).toBe('before');
-      expect(store.findByName('unit')?.description).toBe('before');
+      expect(store.findByName('us-east-1', 'unit')?.description).toBe('before');
       expect(store.stageHolder(arn, 'AWSCURRENT')).toBe('v0');
       expect(store.versionExists(arn, 'v1')).toBe(false);
       expect(store.readValue(arn, 'v1')).toBeUndefined();
@@ -216,11 +220,11 @@ describe('Store read cache and transactions', () => {
       if (!record) throw new Error('no record');
       // touch writes in a transaction of its own, so counting transactions counts its writes.
       const writes = vi.spyOn(store, 'transaction');
-      store.touch(record, 'v0', day + 1000);
-      store.touch(record, 'v0', day + 1500);
-      store.touch(record, 'v1', day + 2000);
-      store.touch(record, 'v1', day + 3000);
-      store.touch(record, 'v0', day + 4000);
+      store.touch(record.arn, record.arn, 'v0', day + 1000);
+      store.touch(record.arn, record.arn, 'v0', day + 1500);
+      store.touch(record.arn, record.arn, 'v1', day + 2000);
+      store.touch(record.arn, record.arn, 'v1', day + 3000);
+      store.touch(record.arn, record.arn, 'v0', day + 4000);
       expect(writes).toHaveBeenCalledTimes(2);
       const dates = () => new Map(store.versions(arn).map((v) => [v.versionId, v.lastAccessedAt]));
       expect(dates()).toEqual(
@@ -231,7 +235,7 @@ describe('Store read cache and transactions', () => {
       );
       expect(store.findByArn(arn)?.lastAccessedAt).toBe(day);
       // A read the next day moves the dates on.
-      store.touch(record, 'v1', day + 86_400_000 + 5);
+      store.touch(record.arn, record.arn, 'v1', day + 86_400_000 + 5);
       expect(writes).toHaveBeenCalledTimes(3);
       expect(dates().get('v1')).toBe(day + 86_400_000);
       expect(dates().get('v0')).toBe(day);
@@ -244,10 +248,10 @@ describe('Store read cache and transactions', () => {
   it('a delete of a secret forgets it under both its ARN and its name', () => {
     const store = storeWithSecret();
     try {
-      expect(store.findByName('unit')?.arn).toBe(arn);
+      expect(store.findByName('us-east-1', 'unit')?.arn).toBe(arn);
       expect(store.readValue(arn, 'v0')).toEqual({ kind: 'string', text: 'zero' });
       store.deleteSecret(arn);
-      expect(store.findByName('unit')).toBeUndefined();
+      expect(store.findByName('us-east-1', 'unit')).toBeUndefined();
       expect(store.findByArn(arn)).toBeUndefined();
       expect(store.readValue(arn, 'v0')).toBeUndefined();
       expect(store.stageHolder(arn, 'AWSCURRENT')).toBeUndefined();

@@ -163,13 +163,18 @@ describe('secret lifecycle', () => {
       expect(error.name).toBe('LimitExceededException');
     });
 
-    it('refuses replica regions (single-region server)', async () => {
+    it("refuses a replica in the secret's own region, creating nothing", async () => {
       const error = await errorOf(() =>
         client.send(
-          new CreateSecretCommand({ Name: 'create/replica', AddReplicaRegions: [{ Region: 'eu-west-1' }] }),
+          new CreateSecretCommand({ Name: 'create/replica', AddReplicaRegions: [{ Region: server.region }] }),
         ),
       );
-      expect(error.name).toBe('InvalidRequestException');
+      expect(error.name).toBe('InvalidParameterException');
+      expect(error.message).toBe('Invalid replica region.');
+      const missing = await errorOf(() =>
+        client.send(new DescribeSecretCommand({ SecretId: 'create/replica' })),
+      );
+      expect(missing.name).toBe('ResourceNotFoundException');
     });
   });
 

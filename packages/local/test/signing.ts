@@ -41,6 +41,8 @@ export async function signRequest(
     credentials?: { accessKeyId: string; secretAccessKey: string };
     region?: string;
     signingDate?: Date;
+    /** Headers sent but left out of SignedHeaders. */
+    unsigned?: string[];
   } = {},
 ): Promise<Signed> {
   const url = new URL(server.endpoint);
@@ -68,7 +70,10 @@ export async function signRequest(
       headers,
       ...(method !== 'GET' && method !== 'HEAD' && { body }),
     }),
-    options.signingDate === undefined ? {} : { signingDate: options.signingDate },
+    {
+      ...(options.signingDate !== undefined && { signingDate: options.signingDate }),
+      ...(options.unsigned !== undefined && { unsignableHeaders: new Set(options.unsigned) }),
+    },
   );
   return {
     url: `${server.endpoint}${request.path ?? '/'}`,

@@ -129,11 +129,42 @@ describe('SigV4 authentication', () => {
     expect(got.SecretString).toBe('value');
   });
 
-  it('refuses a credential scoped to another region', async () => {
-    const client = clientFor(server, { config: { region: 'eu-west-1' } });
+  it('refuses a credential scoped to something that is no AWS region', async () => {
+    const client = clientFor(server, { region: 'moon-base-1' });
     const error = await errorOf(() => client.send(new GetSecretValueCommand({ SecretId: 'auth/secret' })));
     expect(error.name).toBe('InvalidSignatureException');
     expect(error.message).toBe('Credential should be scoped to a valid region. ');
+  });
+
+  it.each([
+    ['x-amz-target', 'X-Amz-Target'],
+    ['x-amz-date', 'X-Amz-Date'],
+    ['content-type', 'Content-Type'],
+  ])('refuses a request whose %s is sent but not signed (it could be swapped)', async (header, shown) => {
+    const request = { operation: 'GetSecretValue', body: '{"SecretId":"auth/secret"}' };
+    expect((await send(await signRequest(server, request))).status).toBe(200);
+    const unsigned = await signRequest(server, request, { unsigned: [header] });
+    expect(unsigned.headers.authorization).not.toContain(header);
+    const response = await send(unsigned);
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({
+      __type: 'com.amazon.coral.service#InvalidSignatureException',
+      message: `'${shown}' must be a 'SignedHeader' in the AWS Authorization.`,
+    });
+  });
+
+  it('cannot be made to run another operation by swapping an unsigned X-Amz-Target', async () => {
+    const signed = await signRequest(
+      server,
+      { operation: 'DescribeSecret', body: '{"SecretId":"auth/secret"}' },
+      { unsigned: ['x-amz-target'] },
+    );
+    const swapped = await send({
+      ...signed,
+      headers: { ...signed.headers, 'x-amz-target': 'secretsmanager.DeleteSecret' },
+    });
+    expect(swapped.status).toBe(400);
+    expect(swapped.json?.__type).toMatch(/InvalidSignatureException$/);
   });
 
   it('refuses a credential scoped to another service', async () => {

@@ -1,12 +1,13 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ProxyMode = 'pass' | 'refuse' | 'hold' | 'holdResponse';
+export type ProxyMode = 'pass' | 'refuse' | 'hold' | 'holdResponse' | 'throttle';
 
 /**
  * An HTTP proxy in front of the local server that can fail on demand: `refuse` destroys each request's socket
  * (the SDK sees ECONNRESET), `hold` keeps requests until `release()`, `holdResponse` sends them on at once but
- * keeps the answers until `release()`. `requests` counts attempts that reached it.
+ * keeps the answers until `release()`, `throttle` answers every request as AWS answers when its rate is
+ * exceeded (ThrottlingException), which the local server never does. `requests` counts attempts that reached it.
  */
 export interface FaultProxy {
   readonly endpoint: string;
@@ -24,6 +25,17 @@ export async function startProxy(upstream: string): Promise<FaultProxy> {
     proxy.requests++;
     if (proxy.mode === 'refuse') {
       req.socket.destroy();
+      return;
+    }
+    if (proxy.mode === 'throttle') {
+      req.resume();
+      const body = JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' });
+      res.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': 'ThrottlingException',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
       return;
     }
     const holdAnswer = proxy.mode === 'holdResponse';

@@ -19,6 +19,8 @@ export interface TestClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Another way in, such as a fault proxy in front of the server. @default the server's endpoint */
   endpoint?: string;
+  /** The region to sign for (every region is served on the same endpoint). @default the server's default region */
+  region?: string;
   /** Any other SDK client setting (region, clock offset, ...). */
   config?: SecretsManagerClientConfig;
 }
@@ -33,7 +35,7 @@ export function clientFor(
 ): SecretsManagerClient {
   return new SecretsManagerClient({
     endpoint: options.endpoint ?? server.endpoint,
-    region: server.region,
+    region: options.region ?? server.region,
     credentials: options.credentials ?? server.credentials,
     maxAttempts: 1,
     ...options.config,

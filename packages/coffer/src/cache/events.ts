@@ -10,9 +10,20 @@ export interface SecretCacheEvents {
     error: CofferError;
     servingStale: boolean;
     retryInMs: number;
+    /** The region whose call failed (with replicas, the last one tried). */
+    region?: string;
   };
   /** Every call to Secrets Manager, for metrics. */
-  apiCall: { operation: string; secretId?: string; durationMs: number; ok: boolean };
+  apiCall: {
+    operation: string;
+    secretId?: string;
+    durationMs: number;
+    ok: boolean;
+    /** The region the call went to: the client's, or a replica's when the cache failed over. */
+    region?: string;
+    /** True for a call to a replica region (the primary region was failing). */
+    failover?: boolean;
+  };
 }
 
 export type SecretCacheEvent = keyof SecretCacheEvents;

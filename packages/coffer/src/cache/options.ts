@@ -31,6 +31,13 @@ export interface SecretCacheOptions {
   maxEntries?: number;
   /** Where warnings (failed refreshes, stale serves) go; works with pino or console. @default silent */
   logger?: CofferLogger;
+  /**
+   * Clients for the regions the secrets are replicated to, tried in order when the primary region (the
+   * `client`'s) is unreachable or failing: a timeout, a connection error, a 5xx or throttling. Never on an
+   * answer such as not found or access denied. A failing region is skipped for a backoff period, then tried
+   * first again. Names work as they are; ARNs are rewritten to each replica's region. @default none
+   */
+  replicas?: readonly SecretsManagerClient[];
 }
 
 /** Every SecretCache default in one place; each option's TSDoc above says the same. */
@@ -51,6 +58,7 @@ export const SECRET_CACHE_DEFAULTS = Object.freeze({
 /** The options with every default applied and every value checked. */
 export interface CachePolicy {
   readonly client: SecretsManagerClient | undefined;
+  readonly replicas: readonly SecretsManagerClient[];
   readonly ttl: number;
   readonly jitter: number;
   readonly refreshAhead: number;
@@ -94,9 +102,19 @@ export function cachePolicy(options: SecretCacheOptions): CachePolicy {
   checkPositive('backoff.initialMs', options.backoff?.initialMs);
   checkPositive('backoff.maxMs', options.backoff?.maxMs, { max: MAX_TIMER_MS });
   checkPositive('maxEntries', options.maxEntries);
+  const replicas = options.replicas ?? [];
+  if (
+    !Array.isArray(replicas) ||
+    replicas.some((c) => typeof (c as { send?: unknown })?.send !== 'function')
+  ) {
+    throw new TypeError(
+      'replicas must be a list of SecretsManagerClient, one per replica region (e.g. [new SecretsManagerClient({ region: "eu-west-1" })]).',
+    );
+  }
   const defaults = SECRET_CACHE_DEFAULTS;
   return {
     client: options.client,
+    replicas: Object.freeze([...replicas]),
     ttl: options.ttl ?? defaults.ttl,
     jitter: options.jitter ?? defaults.jitter,
     refreshAhead: options.refreshAhead ?? defaults.refreshAhead,

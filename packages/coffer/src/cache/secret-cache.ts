@@ -19,6 +19,7 @@ import {
   type RawSecret,
   versionWithStage,
 } from '../sdk/secrets-manager.js';
+import { toCofferError } from '../sdk/to-coffer-error.js';
 import { CURRENT } from '../stages.js';
 import type { StandardSchemaV1 } from '../standard-schema.js';
 import { BATCH_SIZE, fetchBatch, readAll } from './batch.js';
@@ -26,6 +27,7 @@ import { Descriptions, type SecretDescription } from './descriptions.js';
 import { CacheEntry, isTransient, selectorOf, versionOf } from './entry.js';
 import { EntryIndex, pendingKey } from './entry-index.js';
 import { Emitter, type Listener, type SecretCacheEvent } from './events.js';
+import { asHome, type RegionCall, RegionRoute, regionOfError } from './failover.js';
 import { backoffDelay, type CachePolicy, cachePolicy, type SecretCacheOptions } from './options.js';
 
 export interface SecretCacheStats {
@@ -35,9 +37,13 @@ export interface SecretCacheStats {
   refreshes: number;
   errors: number;
   evictions: number;
+  /** Fetches a replica region answered because the regions before it were failing. */
+  failovers: number;
   entries: number;
   /** Calls to Secrets Manager by operation. */
   apiCalls: Record<string, number>;
+  /** Successful fetches by the region that answered them (the client's, or a replica's). */
+  servedBy: Record<string, number>;
 }
 
 /**
@@ -66,21 +72,27 @@ export class SecretCache implements AsyncDisposable {
   /** Counts fetches started, in order. */
   #fetches = 0;
   #closed = false;
-  readonly #counters = { hits: 0, misses: 0, staleServes: 0, refreshes: 0, errors: 0, evictions: 0 };
+  readonly #counters = {
+    hits: 0,
+    misses: 0,
+    staleServes: 0,
+    refreshes: 0,
+    errors: 0,
+    evictions: 0,
+    failovers: 0,
+  };
   readonly #apiCalls: Record<string, number> = {};
-  readonly #observe: ApiCallObserver;
   readonly #descriptions = new Descriptions(
     () => this.#policy.ttl,
     () => this.#policy.maxStale,
   );
+  readonly #servedBy: Record<string, number> = {};
+  readonly #route: RegionRoute;
 
   constructor(options: SecretCacheOptions = {}) {
     this.#policy = cachePolicy(options);
     this.#current = this.#index.current;
-    this.#observe = (event) => {
-      this.#apiCalls[event.operation] = (this.#apiCalls[event.operation] ?? 0) + 1;
-      this.#emit('apiCall', event);
-    };
+    this.#route = new RegionRoute(() => this.#sdk(), this.#policy.replicas, this.#policy);
   }
 
   /**
@@ -171,7 +183,12 @@ export class SecretCache implements AsyncDisposable {
   ): Promise<SecretDescription> {
     this.#checkOpen();
     checkSecretId(secretId);
-    const fetch = () => describeSecret(this.#sdk(), secretId, this.#callOptions());
+    const fetch = async () =>
+      (
+        await this.#routed((target) =>
+          describeSecret(target.client, target.idFor(secretId), this.#callOptions(target)),
+        )
+      ).result;
     return abortable(this.#descriptions.get(secretId, fetch, options.refresh === true), options.signal);
   }
 
@@ -239,7 +256,12 @@ export class SecretCache implements AsyncDisposable {
   }
 
   stats(): SecretCacheStats {
-    return { ...this.#counters, entries: this.#index.size, apiCalls: { ...this.#apiCalls } };
+    return {
+      ...this.#counters,
+      entries: this.#index.size,
+      apiCalls: { ...this.#apiCalls },
+      servedBy: { ...this.#servedBy },
+    };
   }
 
   /** Stops every timer and forgets every value. Later calls throw ClosedError. */
@@ -269,11 +291,60 @@ export class SecretCache implements AsyncDisposable {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  /** Each call gets its own timeout; callers' abort signals only end their own wait, never a shared call. */
-  #callOptions = (): { observe: ApiCallObserver; signal: AbortSignal } => ({
-    observe: this.#observe,
+  /**
+   * Each call gets its own timeout; callers' abort signals only end their own wait, never a shared call.
+   * Its `apiCall` event names the region it went to.
+   */
+  #callOptions = (target: RegionCall): { observe: ApiCallObserver; signal: AbortSignal } => ({
+    observe: (event) => {
+      this.#apiCalls[event.operation] = (this.#apiCalls[event.operation] ?? 0) + 1;
+      this.#emit('apiCall', { ...event, region: target.region, ...(target.failover && { failover: true }) });
+    },
     signal: AbortSignal.timeout(this.#policy.requestTimeout),
   });
+
+  /** Runs a call in the first healthy region (see RegionRoute) and counts which region answered. */
+  async #routed<T>(call: (target: RegionCall) => Promise<T>): Promise<{ result: T; failover: boolean }> {
+    const { result, region, failover } = await this.#route.run(call);
+    this.#servedBy[region] = (this.#servedBy[region] ?? 0) + 1;
+    if (failover) this.#counters.failovers++;
+    return { result, failover };
+  }
+
+  /** GetSecretValue in the first healthy region; a replica's answer carries the primary region's ARN. */
+  async #getValue(secretId: string, version: VersionSelector): Promise<RawSecret> {
+    const { result, failover } = await this.#routed((target) =>
+      getSecretValue(target.client, target.idFor(secretId), version, this.#callOptions(target)),
+    );
+    return failover ? asHome(result, await this.#route.home()) : result;
+  }
+
+  /**
+   * BatchGetSecretValue in the first healthy region. A batch call that failed as a whole (the same outage
+   * for every secret) fails over; per-secret answers are kept, keyed by the ids as asked.
+   */
+  async #fetchBatch(secretIds: readonly string[]): Promise<Map<string, RawSecret | CofferError>> {
+    try {
+      const { result, failover } = await this.#routed(async (target) => {
+        const ids = secretIds.map(target.idFor);
+        const results = await fetchBatch(target.client, ids, () => this.#callOptions(target));
+        const outcomes = ids.map((id) => results.get(id));
+        const first = outcomes[0];
+        if (first instanceof CofferError && isTransient(first) && outcomes.every((o) => o === first))
+          throw first;
+        return new Map(secretIds.map((id, i) => [id, outcomes[i] as RawSecret | CofferError]));
+      });
+      if (!failover) return result;
+      const home = await this.#route.home();
+      for (const [id, outcome] of result)
+        if (!(outcome instanceof CofferError)) result.set(id, asHome(outcome, home));
+      return result;
+    } catch (error) {
+      const mapped =
+        error instanceof CofferError ? error : toCofferError(error, undefined, 'BatchGetSecretValue');
+      return new Map(secretIds.map((id) => [id, mapped]));
+    }
+  }
 
   #sdk(): SecretsManagerClient {
     return this.#policy.client ?? defaultClient();
@@ -374,7 +445,7 @@ export class SecretCache implements AsyncDisposable {
     const promise = (async () => {
       let result: RawSecret | CofferError;
       try {
-        result = await getSecretValue(this.#sdk(), secretId, versionOf(selector), this.#callOptions());
+        result = await this.#getValue(secretId, versionOf(selector));
       } catch (error) {
         result = error as CofferError;
       } finally {
@@ -392,7 +463,7 @@ export class SecretCache implements AsyncDisposable {
    * signal: concurrent get() calls share the request.
    */
   #fetchColdBatch(secretIds: string[]): Map<string, Promise<CacheEntry>> {
-    const batch = fetchBatch(this.#sdk(), secretIds, this.#callOptions);
+    const batch = this.#fetchBatch(secretIds);
     const outcomes = new Map<string, Promise<CacheEntry>>();
     for (const id of secretIds) {
       const key = pendingKey('', id);
@@ -480,7 +551,9 @@ export class SecretCache implements AsyncDisposable {
     this.#counters.refreshes++;
     try {
       if (this.#policy.versionAware && !force && entry.selector === '') {
-        const described = await describeSecret(this.#sdk(), entry.arn, this.#callOptions());
+        const { result: described } = await this.#routed((target) =>
+          describeSecret(target.client, target.idFor(entry.arn), this.#callOptions(target)),
+        );
         this.#descriptions.remember([entry.arn, ...entry.aliases], described);
         if (versionWithStage(described.VersionIdsToStages, CURRENT) === entry.raw.versionId) {
           if (!overtaken()) {
@@ -490,12 +563,7 @@ export class SecretCache implements AsyncDisposable {
           return;
         }
       }
-      const raw = await getSecretValue(
-        this.#sdk(),
-        entry.arn,
-        versionOf(entry.selector),
-        this.#callOptions(),
-      );
+      const raw = await this.#getValue(entry.arn, versionOf(entry.selector));
       if (overtaken()) return;
       entry.fetched = sequence;
       this.#update(entry, raw);
@@ -516,7 +584,15 @@ export class SecretCache implements AsyncDisposable {
         },
         `coffer: refreshing secret ${secretId} failed (${mapped.code}); ${servingStale ? 'serving the last good value' : 'no value to serve'}, retrying in ${Math.round(delay)} ms`,
       );
-      this.#emit('refreshError', { secretId, arn: entry.arn, error: mapped, servingStale, retryInMs: delay });
+      const region = regionOfError(mapped);
+      this.#emit('refreshError', {
+        secretId,
+        arn: entry.arn,
+        error: mapped,
+        servingStale,
+        retryInMs: delay,
+        ...(region !== undefined && { region }),
+      });
       if (servingStale && this.#index.entries.has(entry)) this.#schedule(entry, delay);
       throw mapped;
     }

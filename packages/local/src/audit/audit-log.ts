@@ -8,6 +8,8 @@ export interface AuditEntry {
   /** Principal ARN; absent when the caller could not be authenticated. */
   principal?: string;
   accessKeyId?: string;
+  /** The region the request was signed for; absent when the caller could not be authenticated. */
+  region?: string;
   operation: string;
   /** For `RotationStep` entries: the step of the rotation function (createSecret, setSecret, ...). */
   step?: string;

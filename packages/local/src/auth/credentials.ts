@@ -9,6 +9,8 @@ export interface Credential {
   /** `arn:aws:iam::<account>:user/<userName>` */
   principalArn: string;
   policy: PolicyDocument;
+  /** Set for a credential that stands for an AWS service: the OwningService of the secrets it creates. */
+  owningService?: string | undefined;
 }
 
 export interface NewCredential {
@@ -16,10 +18,17 @@ export interface NewCredential {
   userName: string;
   /** Identity policy. @default full access to `secretsmanager:*` */
   policy?: PolicyDocument;
+  /**
+   * Makes the credential stand for an AWS service that manages secrets, such as `rds`: the secrets it
+   * creates report it as their `OwningService` (and their names may hold `!`, as `rds!db-...` do).
+   * @default none: an ordinary user
+   */
+  owningService?: string;
 }
 
 const ALNUM_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const USER_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+const SERVICE_ID = /^[a-z0-9][a-z0-9.-]{0,127}$/;
 
 /** Access key ids look like AWS's (20 characters, `AKIA` prefix) so tools that check the format accept them. */
 function newAccessKeyId(): string {
@@ -51,14 +60,38 @@ export class CredentialRegistry {
     secretAccessKey: string;
     userName: string;
     policy: string;
+    owningService?: string | undefined;
   }): Credential {
-    return {
+    const credential: Credential = {
       accessKeyId: stored.accessKeyId,
       secretAccessKey: stored.secretAccessKey,
       userName: stored.userName,
       principalArn: `arn:aws:iam::${this.accountId}:user/${stored.userName}`,
       policy: JSON.parse(stored.policy) as PolicyDocument,
     };
+    if (stored.owningService !== undefined) credential.owningService = stored.owningService;
+    return credential;
+  }
+
+  /**
+   * Rereads every credential from the store, so that one removed or changed by another process
+   * (`coffer credentials remove`) stops working here too.
+   */
+  reload(): void {
+    const fresh = new Map<string, Credential>();
+    for (const stored of this.store.credentials()) {
+      const known = this.byKeyId.get(stored.accessKeyId);
+      // An unchanged credential keeps its object, and with it the verifier's signer and derived keys.
+      const same =
+        known !== undefined &&
+        known.secretAccessKey === stored.secretAccessKey &&
+        known.userName === stored.userName &&
+        known.owningService === stored.owningService &&
+        JSON.stringify(known.policy) === JSON.stringify(JSON.parse(stored.policy));
+      fresh.set(stored.accessKeyId, same ? known : this.toCredential(stored));
+    }
+    this.byKeyId.clear();
+    for (const [id, credential] of fresh) this.byKeyId.set(id, credential);
   }
 
   /** Looks a key up; on a miss, rereads the store, so credentials added by `coffer credentials add` work at once. */
@@ -91,6 +124,14 @@ export class CredentialRegistry {
     if (this.list().some((c) => c.userName === request.userName)) {
       throw new TypeError(`A credential for user ${request.userName} already exists; remove it first.`);
     }
+    if (
+      request.owningService !== undefined &&
+      (typeof request.owningService !== 'string' || !SERVICE_ID.test(request.owningService))
+    ) {
+      throw new TypeError(
+        `Invalid owningService ${JSON.stringify(request.owningService)}: use a service id such as rds (lower-case letters, digits, . and -).`,
+      );
+    }
     const policy = request.policy ?? ADMIN_POLICY;
     const problem = policyProblem(policy);
     if (problem) throw new TypeError(`Invalid policy for ${request.userName}: ${problem}`);
@@ -100,6 +141,7 @@ export class CredentialRegistry {
       userName: request.userName,
       policy: JSON.stringify(policy),
       createdAt: Date.now(),
+      owningService: request.owningService,
     };
     this.store.addCredential(stored);
     const credential = this.toCredential(stored);

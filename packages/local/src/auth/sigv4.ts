@@ -57,8 +57,15 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-export interface VerifierOptions {
+export interface VerifiedRequest {
+  credential: Credential;
+  /** The region of the signature's credential scope: the region the request is for. */
   region: string;
+}
+
+export interface VerifierOptions {
+  /** Whether requests may be signed for this region; others are refused as AWS refuses a wrong region. */
+  acceptsRegion: (region: string) => boolean;
   service: string;
   lookup: (accessKeyId: string) => Credential | undefined;
   now?: () => number;
@@ -70,8 +77,8 @@ export interface VerifierOptions {
  */
 export class SigV4Verifier {
   /**
-   * One signer per credential object: region and service are checked against the options first, so
-   * they are the same for all. Weak, so a removed credential's signer (and keys) can go with it.
+   * One signer per credential object: each call names its region and service. Weak, so a removed
+   * credential's signer (and keys) can go with it.
    */
   private signers = new WeakMap<Credential, SignatureV4>();
   /** Parsed SignedHeaders lists: clients send the same few on every request. */
@@ -82,7 +89,8 @@ export class SigV4Verifier {
     this.now = options.now ?? Date.now;
   }
 
-  async verify(request: SignedRequest): Promise<Credential> {
+  /** The caller and the region the request was signed for; throws AWS's error when it does not verify. */
+  async verify(request: SignedRequest): Promise<VerifiedRequest> {
     const header = request.headers.authorization;
     if (header === undefined) throw missingAuthenticationToken('Request is missing Authentication Token');
     const match = AUTHORIZATION.exec(header);
@@ -96,8 +104,9 @@ export class SigV4Verifier {
 
     const credential = this.options.lookup(accessKeyId);
     if (!credential) throw unrecognizedClient('The security token included in the request is invalid.');
-    if (region !== this.options.region)
+    if (!this.options.acceptsRegion(region)) {
       throw invalidSignature('Credential should be scoped to a valid region. ');
+    }
     if (service !== this.options.service) {
       throw invalidSignature(`Credential should be scoped to correct service: '${this.options.service}'. `);
     }
@@ -119,6 +128,13 @@ export class SigV4Verifier {
     const signed = this.parseSignedList(signedList);
     if (!signed.set.has('host')) {
       throw invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+    // Headers that decide what a request does must be signed, or they could be swapped without breaking
+    // the signature (another operation under X-Amz-Target, another body type, a replayed date).
+    for (const [name, shown] of MUST_BE_SIGNED) {
+      if (request.headers[name] !== undefined && !signed.set.has(name)) {
+        throw invalidSignature(`'${shown}' must be a 'SignedHeader' in the AWS Authorization.`);
+      }
     }
     // An ordinary object (the signer copies it, and copies of one are cheap), filled only with own
     // string properties; signed header names come from the caller, and the one that could reach
@@ -164,7 +180,7 @@ export class SigV4Verifier {
     COMPUTED.write(computed, 'latin1');
     CLAIMED.write(signature, 'latin1');
     if (!timingSafeEqual(COMPUTED, CLAIMED)) throw this.mismatch();
-    return credential;
+    return { credential, region };
   }
 
   private mismatch() {
@@ -193,7 +209,8 @@ export class SigV4Verifier {
     if (!signer) {
       signer = new MemoizingSignatureV4({
         credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-        region: this.options.region,
+        // Every sign() call passes its signingRegion; this one is never used.
+        region: 'us-east-1',
         service: this.options.service,
         sha256: Sha256,
         applyChecksum: false,
@@ -230,8 +247,8 @@ interface Credentials {
   secretAccessKey: string;
 }
 
-/** Derived signing keys kept per signer: one a day per region and service, two around midnight. */
-const MAX_SIGNING_KEYS = 8;
+/** Derived signing keys kept per signer: one a day per region (and two around midnight). */
+const MAX_SIGNING_KEYS = 64;
 
 /**
  * The SDK's signer, computing every signature itself, except that the derived signing key (four
@@ -262,6 +279,13 @@ const smithyGetSigningKey = (SignatureV4.prototype as unknown as SigningKeySourc
 };
 
 const MAX_SIGNED_LISTS = 64;
+
+/** Headers that, when sent, must be among the SignedHeaders (lower-case name, name as AWS shows it). */
+const MUST_BE_SIGNED: readonly (readonly [string, string])[] = [
+  ['x-amz-target', 'X-Amz-Target'],
+  ['x-amz-date', 'X-Amz-Date'],
+  ['content-type', 'Content-Type'],
+];
 
 interface SignedList {
   readonly names: readonly string[];

@@ -1,7 +1,17 @@
 import type { Operation } from './context.js';
 import { listSecrets } from './listing.js';
 import { getRandomPassword } from './random-password.js';
-import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './resource-policy.js';
+import {
+  removeRegionsFromReplication,
+  replicateSecretToRegions,
+  stopReplicationToReplica,
+} from './replication.js';
+import {
+  deleteResourcePolicy,
+  getResourcePolicy,
+  putResourcePolicy,
+  validateResourcePolicy,
+} from './resource-policy.js';
 import { cancelRotateSecret, rotateSecret } from './rotation.js';
 import { createSecret, deleteSecret, describeSecret, restoreSecret, updateSecret } from './secrets.js';
 import { tagResource, untagResource } from './tags.js';
@@ -23,12 +33,16 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   ListSecrets: listSecrets,
   PutResourcePolicy: putResourcePolicy,
   PutSecretValue: putSecretValue,
+  RemoveRegionsFromReplication: removeRegionsFromReplication,
+  ReplicateSecretToRegions: replicateSecretToRegions,
   RestoreSecret: restoreSecret,
   RotateSecret: rotateSecret,
+  StopReplicationToReplica: stopReplicationToReplica,
   TagResource: tagResource,
   UntagResource: untagResource,
   UpdateSecret: updateSecret,
   UpdateSecretVersionStage: updateSecretVersionStage,
+  ValidateResourcePolicy: validateResourcePolicy,
 };
 
 export type { Operation, OperationContext } from './context.js';

@@ -1,7 +1,14 @@
-import { AwsError } from '../protocol/errors.js';
+import { AwsError, invalidParameter } from '../protocol/errors.js';
 import type { Input } from '../protocol/input.js';
 import type { SecretRecord } from '../store/store.js';
-import { authorize, describe, type Operation, type OperationContext } from './context.js';
+import {
+  authorize,
+  describe,
+  type Operation,
+  type OperationContext,
+  primaryRegionOf,
+  replicaView,
+} from './context.js';
 
 type FilterKey =
   | 'description'
@@ -28,89 +35,190 @@ const FILTER_KEYS: readonly FilterKey[] = [
 ];
 const FILTER_VALUE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
 
-export function readFilters(input: Input): Filter[] | undefined {
+/**
+ * Reads `Filters` (ListSecrets, BatchGetSecretValue). Constraint violations join the request's
+ * ValidationException; call `complete()` after `input.done()` for what AWS reports apart: a filter
+ * without `Key` or without `Values` is an InvalidParameterException.
+ */
+export function readFilters(input: Input): { complete(): Filter[] } | undefined {
   const raw = input.objectList('Filters', { max: 10 });
   if (raw === undefined) return undefined;
-  return raw.map((member, index) => {
-    const key = member.string('Key', { oneOf: FILTER_KEYS });
+  const read = raw.map((member, index) => {
+    const key = member.string('Key', { oneOf: FILTER_KEYS }) as FilterKey | undefined;
     const values = member.stringList('Values', {
       min: 1,
       max: 10,
       item: { max: 512, pattern: FILTER_VALUE },
     });
     input.adopt(member, `filters.${index + 1}.member`);
-    return { key: (key ?? 'all') as FilterKey, values: values ?? [] };
+    return { key, values };
   });
-}
-
-/** The strings a filter key compares against, and whether the comparison ignores case. */
-function fieldsFor(ctx: OperationContext, secret: SecretRecord, key: FilterKey): [string[], boolean] {
-  switch (key) {
-    case 'name':
-      return [[secret.name], false];
-    case 'description':
-      return [secret.description === undefined ? [] : [secret.description], true];
-    case 'tag-key':
-      return [secret.tags.map((t) => t.Key), false];
-    case 'tag-value':
-      return [secret.tags.map((t) => t.Value), false];
-    case 'primary-region':
-      return [[ctx.region], false];
-    case 'owning-service':
-      return [[], false];
-    case 'all':
-      return [
-        [
-          secret.name,
-          secret.description ?? '',
-          ...secret.tags.map((t) => t.Key),
-          ...secret.tags.map((t) => t.Value),
-        ],
-        true,
-      ];
-  }
-}
-
-function valueMatches(fields: string[], value: string, key: FilterKey, ignoreCase: boolean): boolean {
-  const norm = (s: string) => (ignoreCase ? s.toLowerCase() : s);
-  if (key === 'all') {
-    // Every word must be found in one and the same field.
-    const words = norm(value).split(/\s+/).filter(Boolean);
-    return fields.some((f) => words.every((w) => norm(f).includes(w)));
-  }
-  return fields.some((f) => norm(f).startsWith(norm(value)));
+  return {
+    complete: () =>
+      read.map(({ key, values }) => {
+        if (key === undefined) throw invalidParameter('Invalid filter key');
+        if (values === undefined) throw invalidParameter(`Invalid filter values for key: ${key}`);
+        return { key, values };
+      }),
+  };
 }
 
 /**
- * AWS's filter semantics: values of one filter are ORed, filters are ANDed, and a value starting
- * with `!` excludes secrets that match it.
+ * The words of a text as the user guide's "Find secrets" describes them: runs of letters and digits,
+ * split where lower case turns upper case, where letters and digits meet, and at every other character
+ * (punctuation and spaces are ignored). `credsDatabase#892` is `creds`, `Database`, `892`.
  */
-function matchesFilters(ctx: OperationContext, secret: SecretRecord, filters: readonly Filter[]): boolean {
-  return filters.every(({ key, values }) => {
-    const [fields, ignoreCase] = fieldsFor(ctx, secret, key);
-    const negated = values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
-    const positive = values.filter((v) => !v.startsWith('!'));
-    if (negated.some((v) => valueMatches(fields, v, key, ignoreCase))) return false;
-    return positive.length === 0 || positive.some((v) => valueMatches(fields, v, key, ignoreCase));
-  });
+function words(text: string): string[] {
+  return text.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+/g) ?? [];
 }
+
+/** Whether each word of `value` begins some word of `text`, ignoring case. No words never match. */
+function wordsMatch(value: string, text: string): boolean {
+  const wanted = words(value).map((w) => w.toLowerCase());
+  if (wanted.length === 0) return false;
+  const have = words(text).map((w) => w.toLowerCase());
+  return wanted.every((w) => have.some((h) => h.startsWith(w)));
+}
+
+/**
+ * Whether one (non-negated) filter value matches a secret, by the rules of the Secrets Manager user
+ * guide ("Find secrets"). Where the API reference says otherwise, the user guide is followed, as AWS
+ * behaves: `description` matches words of the description (the reference says "prefix match"), and
+ * `owning-service` ignores case (the reference says case-sensitive).
+ */
+function matches(secret: SecretRecord, key: FilterKey, value: string): boolean {
+  switch (key) {
+    case 'name':
+      return secret.name.startsWith(value);
+    case 'description':
+      return secret.description !== undefined && wordsMatch(value, secret.description);
+    case 'tag-key':
+      return secret.tags.some((t) => t.Key.startsWith(value));
+    case 'tag-value':
+      return secret.tags.some((t) => t.Value.startsWith(value));
+    case 'primary-region':
+      // Only replicated secrets (primaries and replicas) report a PrimaryRegion.
+      return primaryRegionOf(secret)?.startsWith(value) ?? false;
+    case 'owning-service':
+      return secret.owningService?.toLowerCase().startsWith(value.toLowerCase()) ?? false;
+    case 'all': {
+      // The user guide: "searching for My_Secret matches secrets with the word my or secret in the
+      // name, description, or tags": any one word of the value, in any of those fields.
+      const fields = [
+        secret.name,
+        secret.description ?? '',
+        ...secret.tags.map((t) => t.Key),
+        ...secret.tags.map((t) => t.Value),
+      ];
+      return words(value).some((word) => fields.some((field) => wordsMatch(word, field)));
+    }
+  }
+}
+
+/**
+ * A secret passes when every filter matches (filters are ANDed, also two with the same key), and a
+ * filter matches when any of its values does (values are ORed); `!value` matches what `value` does not.
+ */
+const passes = (secret: SecretRecord, filters: readonly Filter[]): boolean =>
+  filters.every(({ key, values }) =>
+    values.some((value) =>
+      value.startsWith('!') ? !matches(secret, key, value.slice(1)) : matches(secret, key, value),
+    ),
+  );
 
 export function matchingSecrets(
   ctx: OperationContext,
   filters: readonly Filter[],
   includePlannedDeletion: boolean,
 ): SecretRecord[] {
-  return ctx.store
-    .all()
-    .filter(
-      (s) =>
-        (s.deletionDate === undefined || s.deletionDate > ctx.now) &&
-        (includePlannedDeletion || s.deletedAt === undefined),
-    )
-    .filter((s) => matchesFilters(ctx, s, filters));
+  const out: SecretRecord[] = [];
+  for (const record of ctx.store.all(ctx.region)) {
+    if (record.deletionDate !== undefined && record.deletionDate <= ctx.now) continue;
+    if (!includePlannedDeletion && record.deletedAt !== undefined) continue;
+    const secret = replicaView(ctx.store, record);
+    if (passes(secret, filters)) out.push(secret);
+  }
+  return out;
 }
 
-/** NextToken is an opaque offset into a stable ordering. */
+const SORT_KEYS = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;
+type SortBy = (typeof SORT_KEYS)[number];
+type SortOrder = 'asc' | 'desc';
+
+/** A secret's place in a listing: its sort value, then its creation order (unique) to break ties. */
+type Position = [number | string, number];
+
+function positionOf(secret: SecretRecord, by: SortBy): Position {
+  switch (by) {
+    case 'created-date':
+      return [secret.createdAt, secret.seq];
+    case 'last-changed-date':
+      return [secret.lastChangedAt, secret.seq];
+    // Never accessed sorts before any date, as NULL does in an SQL index.
+    case 'last-accessed-date':
+      return [secret.lastAccessedAt ?? -1, secret.seq];
+    case 'name':
+      return [secret.name, secret.seq];
+  }
+}
+
+function compare(a: Position, b: Position): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  return a[1] - b[1];
+}
+
+const invalidToken = () => new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
+
+/**
+ * One page of a sorted listing. The NextToken is a keyset: the sort order and the position of the
+ * last item sent, so the next page starts right after it even when secrets were created or deleted
+ * in between (an offset would skip or repeat them); an index on (sort value, creation order) can
+ * serve the same token.
+ */
+export function sortedPage<T extends SecretRecord>(
+  items: readonly T[],
+  options: { by: SortBy; order: SortOrder; size: number; token: string | undefined },
+): { items: T[]; next?: string } {
+  const { by, order, size } = options;
+  const direction = order === 'asc' ? 1 : -1;
+  const positioned = items.map((item) => ({ item, at: positionOf(item, by) }));
+  positioned.sort((a, b) => direction * compare(a.at, b.at));
+  let start = 0;
+  if (options.token !== undefined) {
+    const after = parseToken(options.token, by, order);
+    start = positioned.findIndex((p) => direction * compare(p.at, after) > 0);
+    if (start < 0) start = positioned.length;
+  }
+  const slice = positioned.slice(start, start + size);
+  const last = slice.at(-1);
+  const page = slice.map((p) => p.item);
+  return start + slice.length < positioned.length && last !== undefined
+    ? { items: page, next: makeToken(by, order, last.at) }
+    : { items: page };
+}
+
+function makeToken(by: SortBy, order: SortOrder, at: Position): string {
+  return Buffer.from(JSON.stringify({ by, order, after: at })).toString('base64url');
+}
+
+function parseToken(token: string, by: SortBy, order: SortOrder): Position {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidToken();
+  }
+  const { by: tokenBy, order: tokenOrder, after } = (parsed ?? {}) as Record<string, unknown>;
+  // A token continues the listing it came from; under another order it would mean nothing.
+  if (tokenBy !== by || tokenOrder !== order || !Array.isArray(after) || after.length !== 2)
+    throw invalidToken();
+  const [value, seq] = after as unknown[];
+  const valueOk = by === 'name' ? typeof value === 'string' : typeof value === 'number';
+  if (!valueOk || typeof seq !== 'number') throw invalidToken();
+  return [value as number | string, seq];
+}
+
+/** NextToken as an opaque offset into a stable ordering (versions of one secret). */
 export function page<T>(
   items: readonly T[],
   size: number,
@@ -119,7 +227,7 @@ export function page<T>(
   let offset = 0;
   if (token !== undefined) {
     const parsed = /^o(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-    if (!parsed) throw new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
+    if (!parsed) throw invalidToken();
     offset = Number(parsed[1]);
   }
   const slice = items.slice(offset, offset + size);
@@ -133,13 +241,19 @@ export const listSecrets: Operation = (input, ctx) => {
   const includePlannedDeletion = input.boolean('IncludePlannedDeletion') ?? false;
   const maxResults = input.integer('MaxResults', { min: 1, max: 100 });
   const nextToken = input.string('NextToken', { min: 1, max: 4096 });
-  const filters = readFilters(input) ?? [];
-  const sortOrder = input.string('SortOrder', { oneOf: ['asc', 'desc'] });
+  const filters = readFilters(input);
+  const sortOrder = input.string('SortOrder', { oneOf: ['asc', 'desc'] }) as SortOrder | undefined;
+  const sortBy = input.string('SortBy', { oneOf: SORT_KEYS }) as SortBy | undefined;
   input.done();
+  const checked = filters?.complete() ?? [];
   authorize(ctx, 'ListSecrets', '*');
-  const matches = matchingSecrets(ctx, filters, includePlannedDeletion);
-  if (sortOrder === 'desc') matches.reverse();
-  const { items, next } = page(matches, maxResults ?? 100, nextToken);
+  const matches = matchingSecrets(ctx, checked, includePlannedDeletion);
+  const { items, next } = sortedPage(matches, {
+    by: sortBy ?? 'created-date',
+    order: sortOrder ?? 'asc',
+    size: maxResults ?? 100,
+    token: nextToken,
+  });
   const list = items.map((s) => describe(ctx.store, s, 'SecretVersionsToStages'));
   return next === undefined ? { SecretList: list } : { SecretList: list, NextToken: next };
 };

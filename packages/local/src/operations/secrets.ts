@@ -20,14 +20,19 @@ import {
   type Operation,
   type OperationContext,
   readValue,
+  replicaNotPermitted,
   requireToken,
   resolveSecret,
   SECRET_ID,
   sameValue,
   TOKEN,
+  targetOf,
 } from './context.js';
+import { checkReplicaRegions, readReplicaRegions, replicateNew } from './replication.js';
 import { mergeTags, readTags } from './tags.js';
 
+/** The partner that holds an external secret, e.g. `HashiCorp`; the model allows any string up to 256. */
+const SECRET_TYPE = { max: 256 };
 const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const DAY_MS = 86_400_000;
 
@@ -47,21 +52,23 @@ export const createSecret: Operation = (input, ctx) => {
   const token = input.string('ClientRequestToken', TOKEN);
   const description = input.string('Description', { max: 2048 });
   const kmsKeyId = input.string('KmsKeyId', { max: 2048 });
+  const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   const requestedTags = readTags(input, 'Tags');
-  input.boolean('ForceOverwriteReplicaSecret');
-  const replicas = input.objectList('AddReplicaRegions', { min: 1 });
+  const overwrite = input.boolean('ForceOverwriteReplicaSecret') ?? false;
+  const replicas = readReplicaRegions(input, false);
   input.done();
-  checkNameChars(name);
+  // `!` only appears in the names AWS services give the secrets they manage (`rds!db-...`).
+  checkNameChars(name, { service: ctx.caller.owningService !== undefined });
   const tags = mergeTags([], requestedTags);
-  if (replicas) {
-    throw invalidRequest('The local Secrets Manager has a single region; replica regions are not supported.');
-  }
+  if (replicas !== undefined) checkReplicaRegions(ctx, ctx.region, replicas);
 
   const existing = findSecret(ctx, name);
   const arn = existing?.arn ?? `${arnPrefix(ctx)}${name}-${arnSuffix()}`;
-  authorize(ctx, 'CreateSecret', arn, existing);
-  if (tags.length > 0) authorize(ctx, 'TagResource', arn, existing);
+  const target = { arn, id: name, secret: existing };
+  authorize(ctx, 'CreateSecret', target);
+  if (tags.length > 0) authorize(ctx, 'TagResource', target);
+  if (replicas !== undefined) authorize(ctx, 'ReplicateSecretToRegions', target);
   ctx.secretArn = arn;
   if (existing) {
     if (existing.deletedAt !== undefined) {
@@ -69,12 +76,14 @@ export const createSecret: Operation = (input, ctx) => {
         "You can't create this secret because a secret with this name is already scheduled for deletion.",
       );
     }
-    // A retried CreateSecret (same token, same value) succeeds again, so SDK retries are safe.
+    // A retried CreateSecret (same token, same value) succeeds again, so SDK retries are safe; the
+    // same token with another value is AWS's token conflict.
     if (token !== undefined && value !== undefined && ctx.store.versionExists(existing.arn, token)) {
       const stored = decrypt(ctx.store, existing.arn, token);
       if (stored && sameValue(stored, value)) {
         return { ARN: existing.arn, Name: existing.name, VersionId: token };
       }
+      if (stored) throw tokenConflict(token, existing.arn);
     }
     throw resourceExists(`The operation failed because the secret ${name} already exists.`);
   }
@@ -83,20 +92,25 @@ export const createSecret: Operation = (input, ctx) => {
   return ctx.store.transaction(() => {
     ctx.store.createSecret({
       arn,
+      region: ctx.region,
       name,
       description,
       kmsKeyId,
       createdAt: ctx.now,
       lastChangedAt: ctx.now,
       tags,
+      type,
+      owningService: ctx.caller.owningService,
+      primaryArn: undefined,
     });
     const created = ctx.store.findByArn(arn);
     if (created && value !== undefined && versionId !== undefined) {
       addVersion(ctx.store, created.arn, versionId, value, [CURRENT], ctx.now);
     }
-    return versionId === undefined
-      ? { ARN: arn, Name: name }
-      : { ARN: arn, Name: name, VersionId: versionId };
+    const out: Record<string, unknown> = { ARN: arn, Name: name };
+    if (versionId !== undefined) out.VersionId = versionId;
+    if (replicas !== undefined) out.ReplicationStatus = replicateNew(ctx, arn, replicas, overwrite);
+    return out;
   });
 };
 
@@ -127,13 +141,15 @@ export const updateSecret: Operation = (input, ctx) => {
   const token = input.string('ClientRequestToken', TOKEN);
   const description = input.string('Description', { max: 2048 });
   const kmsKeyId = input.string('KmsKeyId', { max: 2048 });
+  const type = input.string('Type', SECRET_TYPE);
   const value = readValue(input);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'UpdateSecret');
+  const secret = resolveSecret(ctx, secretId, 'UpdateSecret', { primaryOnly: true });
   return ctx.store.transaction(() => {
     const patch: Parameters<typeof ctx.store.updateSecret>[1] = { lastChangedAt: ctx.now };
     if (input.has('Description')) patch.description = description;
     if (input.has('KmsKeyId')) patch.kmsKeyId = kmsKeyId;
+    if (input.has('Type')) patch.type = type;
     ctx.store.updateSecret(secret.arn, patch);
     if (value === undefined) return { ARN: secret.arn, Name: secret.name };
     const versionId = requireToken(token);
@@ -146,7 +162,7 @@ export const describeSecret: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
   const secret = resolveSecret(ctx, secretId, 'DescribeSecret', { allowDeleted: true });
-  return describe(ctx.store, secret, 'VersionIdsToStages');
+  return describe(ctx.store, secret, 'VersionIdsToStages', { replication: true });
 };
 
 export const deleteSecret: Operation = (input, ctx) => {
@@ -163,7 +179,7 @@ export const deleteSecret: Operation = (input, ctx) => {
     );
   }
   const secret = findSecret(ctx, secretId);
-  authorize(ctx, 'DeleteSecret', secret?.arn ?? secretId, secret);
+  authorize(ctx, 'DeleteSecret', targetOf(ctx, secretId, secret));
   if (!secret) {
     // AWS documents that a forced delete of a missing secret succeeds, so cleanup scripts are idempotent.
     if (force) {
@@ -177,6 +193,12 @@ export const deleteSecret: Operation = (input, ctx) => {
     throw secretNotFound();
   }
   ctx.secretArn = secret.arn;
+  if (secret.primaryArn !== undefined) throw replicaNotPermitted();
+  if (secret.replicas.length > 0) {
+    throw invalidParameter(
+      `You can't delete secret ${secret.arn} that still has replica regions [${secret.replicas.map((r) => r.Region).join(', ')}].`,
+    );
+  }
   if (force) {
     ctx.store.deleteSecret(secret.arn);
     return { ARN: secret.arn, Name: secret.name, DeletionDate: epochSeconds(ctx.now) };
@@ -192,7 +214,7 @@ export const deleteSecret: Operation = (input, ctx) => {
 export const restoreSecret: Operation = (input, ctx) => {
   const secretId = input.string('SecretId', SECRET_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'RestoreSecret', { allowDeleted: true });
+  const secret = resolveSecret(ctx, secretId, 'RestoreSecret', { allowDeleted: true, primaryOnly: true });
   if (secret.deletedAt !== undefined) {
     ctx.store.updateSecret(secret.arn, { deletedAt: undefined, deletionDate: undefined });
   }

@@ -38,7 +38,7 @@ export const tagResource: Operation = (input, ctx) => {
   input.require('Tags');
   const tags = readTags(input, 'Tags');
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'TagResource');
+  const secret = resolveSecret(ctx, secretId, 'TagResource', { primaryOnly: true });
   ctx.store.updateSecret(secret.arn, { tags: mergeTags(secret.tags, tags), lastChangedAt: ctx.now });
   return {};
 };
@@ -48,7 +48,7 @@ export const untagResource: Operation = (input, ctx) => {
   const keys = input.stringList('TagKeys', { item: { min: 1, max: 128 } });
   input.require('TagKeys');
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'UntagResource');
+  const secret = resolveSecret(ctx, secretId, 'UntagResource', { primaryOnly: true });
   const remove = new Set(keys ?? []);
   ctx.store.updateSecret(secret.arn, {
     tags: secret.tags.filter((t) => !remove.has(t.Key)),

@@ -15,8 +15,9 @@ import {
   VERSION_ID,
   VERSION_STAGE,
   valueFields,
+  versionsArn,
 } from './context.js';
-import { matchingSecrets, page, readFilters } from './listing.js';
+import { matchingSecrets, readFilters, sortedPage } from './listing.js';
 import { writeVersion } from './secrets.js';
 
 /** The value of one version of a secret, with the fields GetSecretValue and BatchGetSecretValue return. */
@@ -27,11 +28,13 @@ function secretValueEntry(
   versionStage: string | undefined,
 ): Record<string, unknown> {
   const { store } = ctx;
+  // A replica serves its primary's versions and labels.
+  const dataArn = versionsArn(secret);
   let id: string;
   if (versionId !== undefined) {
     id = versionId;
-    const stages = store.versionStages(secret.arn).get(id) ?? [];
-    if (!store.versionExists(secret.arn, id)) {
+    const stages = store.versionStages(dataArn).get(id) ?? [];
+    if (!store.versionExists(dataArn, id)) {
       throw resourceNotFound(`Secrets Manager can't find the specified secret value for VersionId: ${id}`);
     }
     if (versionStage !== undefined && !stages.includes(versionStage)) {
@@ -39,7 +42,7 @@ function secretValueEntry(
     }
   } else {
     const stage = versionStage ?? CURRENT;
-    const holder = store.stageHolder(secret.arn, stage);
+    const holder = store.stageHolder(dataArn, stage);
     if (holder === undefined) {
       throw resourceNotFound(
         `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
@@ -47,7 +50,7 @@ function secretValueEntry(
     }
     id = holder;
   }
-  const value = decrypt(store, secret.arn, id);
+  const value = decrypt(store, dataArn, id);
   if (!value) {
     throw resourceNotFound(
       versionId !== undefined
@@ -55,14 +58,14 @@ function secretValueEntry(
         : `Secrets Manager can't find the specified secret value for staging label: ${versionStage ?? CURRENT}`,
     );
   }
-  store.touch(secret, id, ctx.now);
+  store.touch(secret.arn, dataArn, id, ctx.now);
   return {
     ARN: secret.arn,
     Name: secret.name,
     VersionId: id,
     ...valueFields(value),
-    VersionStages: store.versionStages(secret.arn).get(id) ?? [],
-    CreatedDate: epochSeconds(store.versionCreatedAt(secret.arn, id) ?? secret.createdAt),
+    VersionStages: store.versionStages(dataArn).get(id) ?? [],
+    CreatedDate: epochSeconds(store.versionCreatedAt(dataArn, id) ?? secret.createdAt),
   };
 }
 
@@ -82,7 +85,7 @@ export const putSecretValue: Operation = (input, ctx) => {
   input.string('RotationToken', { min: 36, max: 256, sensitive: true });
   const value = readValue(input);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'PutSecretValue');
+  const secret = resolveSecret(ctx, secretId, 'PutSecretValue', { primaryOnly: true });
   if (value === undefined) throw invalidRequest('You must provide either SecretString or SecretBinary.');
   const versionId = requireToken(token);
   const versionStages = ctx.store.transaction(() =>
@@ -93,10 +96,11 @@ export const putSecretValue: Operation = (input, ctx) => {
 
 export const batchGetSecretValue: Operation = (input, ctx) => {
   const ids = input.stringList('SecretIdList', { min: 1, max: 20, item: { min: 1, max: 2048 } });
-  const filters = readFilters(input);
+  const filterInput = readFilters(input);
   const maxResults = input.integer('MaxResults', { min: 1, max: 20 });
   const nextToken = input.string('NextToken', { min: 1, max: 4096 });
   input.done();
+  const filters = filterInput?.complete();
   if ((ids === undefined) === (filters === undefined)) {
     throw invalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.");
   }
@@ -130,10 +134,15 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
     return { SecretValues: values, Errors: errors };
   }
   const matches = matchingSecrets(ctx, filters ?? [], false);
-  const { items, next } = page(matches, maxResults ?? 20, nextToken);
+  const { items, next } = sortedPage(matches, {
+    by: 'created-date',
+    order: 'asc',
+    size: maxResults ?? 20,
+    token: nextToken,
+  });
   for (const secret of items) {
     collect(secret.arn, () => {
-      authorize(ctx, 'GetSecretValue', secret.arn, secret);
+      authorize(ctx, 'GetSecretValue', { arn: secret.arn, id: secret.arn, secret });
       return secretValueEntry(ctx, secret, undefined, undefined);
     });
   }

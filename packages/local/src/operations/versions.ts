@@ -8,6 +8,7 @@ import {
   SECRET_ID,
   VERSION_ID,
   VERSION_STAGE,
+  versionsArn,
 } from './context.js';
 import { page } from './listing.js';
 
@@ -19,7 +20,7 @@ export const listSecretVersionIds: Operation = (input, ctx) => {
   input.done();
   const secret = resolveSecret(ctx, secretId, 'ListSecretVersionIds', { allowDeleted: true });
   const versions = ctx.store
-    .versions(secret.arn)
+    .versions(versionsArn(secret))
     .filter((v) => includeDeprecated || v.stages.length > 0)
     .map((v) => {
       const entry: Record<string, unknown> = { VersionId: v.versionId };
@@ -42,7 +43,7 @@ export const updateSecretVersionStage: Operation = (input, ctx) => {
   const removeFrom = input.string('RemoveFromVersionId', VERSION_ID);
   const moveTo = input.string('MoveToVersionId', VERSION_ID);
   input.done();
-  const secret = resolveSecret(ctx, secretId, 'UpdateSecretVersionStage');
+  const secret = resolveSecret(ctx, secretId, 'UpdateSecretVersionStage', { primaryOnly: true });
   const { store } = ctx;
   const holder = store.stageHolder(secret.arn, stage);
   for (const id of [removeFrom, moveTo]) {

@@ -71,7 +71,7 @@ export class Input {
       );
     } else if (rule.max !== undefined && length > rule.max) {
       this.violate(name, value, `Member must have length less than or equal to ${rule.max}`, rule.sensitive);
-    } else if (rule.pattern && !rule.pattern.test(value)) {
+    } else if (rule.pattern && !fullMatch(rule.pattern, value)) {
       this.violate(
         name,
         value,
@@ -197,6 +197,7 @@ export interface StringRule {
   required?: boolean;
   min?: number;
   max?: number;
+  /** The model's pattern; the whole value must match it. */
   pattern?: RegExp;
   oneOf?: readonly string[];
   /** Never echo the value in an error (secret values, passwords, policies). */
@@ -206,6 +207,17 @@ export interface StringRule {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const anchored = new WeakMap<RegExp, RegExp>();
+/** AWS matches a member's pattern against the whole value, as the model's unanchored patterns mean. */
+function fullMatch(pattern: RegExp, value: string): boolean {
+  let whole = anchored.get(pattern);
+  if (whole === undefined) {
+    whole = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, ''));
+    anchored.set(pattern, whole);
+  }
+  return whole.test(value);
+}
 
 interface Violation {
   /** `Value 'x'`, `Value null`, or just `Value` when the value is not shown. */

@@ -18,6 +18,9 @@ export interface RotationState {
   RotationEnabled: boolean;
   RotationLambdaARN?: string;
   RotationRules?: RotationRules;
+  /** For a managed external secret: the partner's metadata and the role it rotates with. */
+  ExternalSecretRotationMetadata?: { Key: string; Value: string }[];
+  ExternalSecretRotationRoleArn?: string;
   /** Epoch seconds. */
   LastRotatedDate?: number;
   /** Epoch seconds. */
@@ -38,6 +41,12 @@ export function rotationFields(raw: Record<string, unknown> | undefined): Record
   const out: Record<string, unknown> = { RotationEnabled: state.RotationEnabled };
   if (state.RotationLambdaARN !== undefined) out.RotationLambdaARN = state.RotationLambdaARN;
   if (state.RotationRules !== undefined) out.RotationRules = state.RotationRules;
+  if (state.ExternalSecretRotationMetadata !== undefined) {
+    out.ExternalSecretRotationMetadata = state.ExternalSecretRotationMetadata;
+  }
+  if (state.ExternalSecretRotationRoleArn !== undefined) {
+    out.ExternalSecretRotationRoleArn = state.ExternalSecretRotationRoleArn;
+  }
   if (state.RotationEnabled) {
     if (state.LastRotatedDate !== undefined) out.LastRotatedDate = state.LastRotatedDate;
     if (state.NextRotationDate !== undefined) out.NextRotationDate = state.NextRotationDate;

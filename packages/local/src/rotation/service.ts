@@ -7,6 +7,7 @@ import { CURRENT } from 'coffer/internal';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { ADMIN_POLICY } from '../auth/policy.js';
+import { regionOfArn } from '../protocol/regions.js';
 import { clearPending, preparePending } from '../store/staging.js';
 import type { Store } from '../store/store.js';
 import type { StepRequest, StepResult } from './runner.js';
@@ -44,7 +45,6 @@ export interface RotationServiceOptions {
   store: Store;
   audit: AuditLog;
   credentials: CredentialRegistry;
-  region: string;
   now: () => number;
   stepTimeoutMs?: number;
   /** Lines the rotation functions print (stdout and stderr). @default dropped */
@@ -154,7 +154,8 @@ export class RotationService {
     return existing ?? registry.add({ userName: ROTATION_USER, policy: ADMIN_POLICY });
   }
 
-  private childEnv(): NodeJS.ProcessEnv {
+  /** The function's environment: its SDK talks to this server, in the region of the secret it rotates. */
+  private childEnv(region: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
     // Nothing of the server's own AWS configuration (profiles, other endpoints) leaks into the function.
     for (const [name, value] of Object.entries(process.env)) {
@@ -164,8 +165,8 @@ export class RotationService {
     return {
       ...env,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.endpoint,
-      AWS_REGION: this.options.region,
-      AWS_DEFAULT_REGION: this.options.region,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: credential.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -200,7 +201,7 @@ export class RotationService {
       return fail(step, error);
     }
     const child = fork(runnerPath(), [modulePath], {
-      env: this.childEnv(),
+      env: this.childEnv(regionOfArn(secretArn) ?? 'us-east-1'),
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',

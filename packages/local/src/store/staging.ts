@@ -9,6 +9,8 @@ import type { SecretValue, Store } from './store.js';
 
 /** AWS keeps at most this many versions; unlabeled ones older than a day are pruned to stay under it. */
 const MAX_VERSIONS = 100;
+/** AWS's quota: staging labels attached across all versions of a secret (so also to any one version). */
+const MAX_STAGING_LABELS = 20;
 const PRUNE_MIN_AGE_MS = 86_400_000;
 
 /**
@@ -19,9 +21,23 @@ export function moveStages(store: Store, arn: string, versionId: string, stages:
   for (const stage of stages) {
     const holder = store.stageHolder(arn, stage);
     if (holder === versionId) continue;
-    if (stage === CURRENT && holder !== undefined) store.setStage(arn, PREVIOUS, holder);
-    store.setStage(arn, stage, versionId);
+    if (stage === CURRENT && holder !== undefined) attach(store, arn, PREVIOUS, holder);
+    attach(store, arn, stage, versionId);
   }
+}
+
+/** Attaches one label; a label no version held yet counts against the quota. */
+function attach(store: Store, arn: string, stage: string, versionId: string): void {
+  if (store.stageHolder(arn, stage) === undefined) {
+    let attached = 0;
+    for (const labels of store.versionStages(arn).values()) attached += labels.length;
+    if (attached >= MAX_STAGING_LABELS) {
+      throw limitExceeded(
+        `You can't attach staging label ${stage}: a secret can have at most ${MAX_STAGING_LABELS} staging labels across all its versions. Remove labels you no longer use with UpdateSecretVersionStage (RemoveFromVersionId).`,
+      );
+    }
+  }
+  store.setStage(arn, stage, versionId);
 }
 
 /**

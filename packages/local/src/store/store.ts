@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { deepFreeze } from 'coffer/internal';
+import { regionOfArn } from '../protocol/regions.js';
 import { DecryptError, newKey, open, seal } from './crypto.js';
 
 export interface Tag {
@@ -10,7 +11,11 @@ export interface Tag {
 }
 
 export interface SecretRecord {
+  /** The row's place in creation order: unique, and the tiebreak of every listing order. */
+  seq: number;
   arn: string;
+  /** The region the secret lives in (as in its ARN); names are unique per region. */
+  region: string;
   name: string;
   description: string | undefined;
   kmsKeyId: string | undefined;
@@ -20,9 +25,30 @@ export interface SecretRecord {
   deletedAt: number | undefined;
   deletionDate: number | undefined;
   tags: Tag[];
+  /** Whether it ever had a tag: then DescribeSecret shows `Tags` even when empty, as AWS does. */
+  tagged: boolean;
+  /** The partner that holds an external secret (CreateSecret's `Type`). */
+  type: string | undefined;
+  /** The service that created and manages it (`OwningService`), e.g. `rds`. */
+  owningService: string | undefined;
+  /**
+   * For a replica: the ARN of its primary, whose versions, labels and metadata it shows (see
+   * `replicaView`). Undefined for a primary or a secret that is not replicated.
+   */
+  primaryArn: string | undefined;
+  /** For a primary: its replicas and their status, in the order they were added. */
+  replicas: ReplicaStatus[];
   policy: string | undefined;
   /** Rotation configuration and state, kept as one JSON document. */
   rotation: Record<string, unknown> | undefined;
+}
+
+/** One replica of a primary secret, as `ReplicationStatus` shows it (without LastAccessedDate). */
+export interface ReplicaStatus {
+  Region: string;
+  KmsKeyId?: string;
+  Status: 'InSync' | 'Failed' | 'InProgress';
+  StatusMessage: string;
 }
 
 export interface VersionRecord {
@@ -42,9 +68,15 @@ export interface StoredCredential {
   secretAccessKey: string;
   policy: string;
   createdAt: number;
+  /** For a credential that stands for an AWS service: the OwningService of the secrets it creates. */
+  owningService?: string | undefined;
 }
 
-const SCHEMA = [
+/**
+ * The schema as the list of every step that ever built it: a database at `user_version` N has run the
+ * first N, and opening it runs the rest. Steps are only ever appended, never changed.
+ */
+const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)`,
   `CREATE TABLE secrets (
      arn TEXT PRIMARY KEY,
@@ -85,10 +117,66 @@ const SCHEMA = [
      policy TEXT NOT NULL,
      created_at INTEGER NOT NULL
    )`,
+  // Regions: a secret belongs to the region in its ARN, and names are unique per region, not overall.
+  (db) => rebuildSecrets(db, regionFromArn),
+  // Today's API: Type, OwningService, and whether a secret ever had tags.
+  'ALTER TABLE secrets ADD COLUMN type TEXT',
+  'ALTER TABLE secrets ADD COLUMN owning_service TEXT',
+  'ALTER TABLE secrets ADD COLUMN tagged INTEGER NOT NULL DEFAULT 0',
+  "UPDATE secrets SET tagged = 1 WHERE tags != '[]'",
+  'ALTER TABLE credentials ADD COLUMN owning_service TEXT',
+  // Replication: a replica row points to its primary; a primary lists its replicas.
+  'ALTER TABLE secrets ADD COLUMN primary_arn TEXT',
+  "ALTER TABLE secrets ADD COLUMN replicas TEXT NOT NULL DEFAULT '[]'",
 ];
 
+/**
+ * Rebuilds the secrets table with a region column and names unique per (region, name), keeping every
+ * row, its rowid order, and the versions and stages that reference it (foreign keys are off meanwhile).
+ */
+function regionFromArn(row: { arn: string }): string {
+  const region = regionOfArn(row.arn);
+  if (region === undefined) throw new Error(`The data dir holds a secret with a malformed ARN: ${row.arn}`);
+  return region;
+}
+
+function rebuildSecrets(db: Database.Database, regionOf: (row: { arn: string }) => string): void {
+  db.exec(`CREATE TABLE secrets_with_region (
+     arn TEXT PRIMARY KEY,
+     region TEXT NOT NULL,
+     name TEXT NOT NULL,
+     description TEXT,
+     kms_key_id TEXT,
+     created_at INTEGER NOT NULL,
+     last_changed_at INTEGER NOT NULL,
+     last_accessed_at INTEGER,
+     deleted_at INTEGER,
+     deletion_date INTEGER,
+     tags TEXT NOT NULL DEFAULT '[]',
+     policy TEXT,
+     rotation TEXT,
+     data_key BLOB NOT NULL,
+     UNIQUE (region, name)
+   )`);
+  const columns =
+    'arn, name, description, kms_key_id, created_at, last_changed_at, last_accessed_at, deleted_at, deletion_date, tags, policy, rotation, data_key';
+  const insert = db.prepare(
+    `INSERT INTO secrets_with_region (region, ${columns}) VALUES (@region, ${columns
+      .split(', ')
+      .map((c) => `@${c}`)
+      .join(', ')})`,
+  );
+  for (const row of db.prepare(`SELECT ${columns} FROM secrets ORDER BY rowid`).all() as { arn: string }[]) {
+    insert.run({ ...row, region: regionOf(row) });
+  }
+  db.exec('DROP TABLE secrets');
+  db.exec('ALTER TABLE secrets_with_region RENAME TO secrets');
+}
+
 interface SecretRow {
+  rowid: number;
   arn: string;
+  region: string;
   name: string;
   description: string | null;
   kms_key_id: string | null;
@@ -98,6 +186,11 @@ interface SecretRow {
   deleted_at: number | null;
   deletion_date: number | null;
   tags: string;
+  tagged: number;
+  type: string | null;
+  owning_service: string | null;
+  primary_arn: string | null;
+  replicas: string;
   policy: string | null;
   rotation: string | null;
   data_key: Buffer;
@@ -129,7 +222,7 @@ export class Store {
    * database, and the database is the truth.
    */
   private readonly cache = new Map<string, CachedSecret>();
-  /** name -> ARN for cached entries; checked against the entry on use. */
+  /** region + name -> ARN for cached entries; checked against the entry on use. */
   private readonly arnByName = new Map<string, string>();
   private readonly stmt;
 
@@ -160,11 +253,29 @@ export class Store {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version >= SCHEMA.length) return;
-    this.db.transaction(() => {
-      for (const sql of SCHEMA.slice(version)) this.db.exec(sql);
-      this.db.pragma(`user_version = ${SCHEMA.length}`);
-    })();
+    if (version > SCHEMA.length) {
+      throw new Error(
+        `This data dir was written by a newer version of @coffer/local (schema ${version}, this one knows ${SCHEMA.length}): upgrade @coffer/local to open it.`,
+      );
+    }
+    if (version === SCHEMA.length) return;
+    // A step that rebuilds a table must not cascade deletes to the rows that reference it (a no-op inside
+    // a transaction, so it is switched here); the check after the steps proves nothing was left dangling.
+    this.db.pragma('foreign_keys = OFF');
+    try {
+      this.db.transaction(() => {
+        for (const step of SCHEMA.slice(version)) {
+          if (typeof step === 'string') this.db.exec(step);
+          else step(this.db);
+        }
+        const dangling = this.db.pragma('foreign_key_check') as unknown[];
+        if (dangling.length > 0)
+          throw new Error('The data dir migration left dangling rows; nothing was changed.');
+        this.db.pragma(`user_version = ${SCHEMA.length}`);
+      })();
+    } finally {
+      this.db.pragma('foreign_keys = ON');
+    }
   }
 
   private checkMasterKey(): void {
@@ -192,12 +303,19 @@ export class Store {
   private prepare() {
     const db = this.db;
     return {
-      byArn: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE arn = ?'),
-      byName: db.prepare<[string], SecretRow>('SELECT * FROM secrets WHERE name = ?'),
-      all: db.prepare<[], SecretRow>('SELECT * FROM secrets ORDER BY created_at, rowid'),
+      byArn: db.prepare<[string], SecretRow>('SELECT rowid, * FROM secrets WHERE arn = ?'),
+      byName: db.prepare<[string, string], SecretRow>(
+        'SELECT rowid, * FROM secrets WHERE region = ? AND name = ?',
+      ),
+      all: db.prepare<[], SecretRow>('SELECT rowid, * FROM secrets ORDER BY created_at, rowid'),
+      inRegion: db.prepare<[string], SecretRow>(
+        'SELECT rowid, * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
+      ),
       insertSecret: db.prepare(
-        `INSERT INTO secrets (arn, name, description, kms_key_id, created_at, last_changed_at, tags, data_key)
-         VALUES (@arn, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @dataKey)`,
+        `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, tagged,
+           type, owning_service, primary_arn, data_key)
+         VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @tagged,
+           @type, @owningService, @primaryArn, @dataKey)`,
       ),
       deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
       dueForPurge: db.prepare<[number], { arn: string }>(
@@ -249,13 +367,15 @@ export class Store {
           secret_access_key: Buffer;
           policy: string;
           created_at: number;
+          owning_service: string | null;
         }
       >('SELECT * FROM credentials ORDER BY created_at'),
       insertCredential: db.prepare(
-        `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at)
-         VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt)`,
+        `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at, owning_service)
+         VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt, @owningService)`,
       ),
       deleteCredential: db.prepare<[string]>('DELETE FROM credentials WHERE user_name = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
 
@@ -274,31 +394,41 @@ export class Store {
     return this.cached(arn)?.record;
   }
 
-  findByName(name: string): SecretRecord | undefined {
-    const arn = this.arnByName.get(name);
+  /** The secret of that name in a region. */
+  findByName(region: string, name: string): SecretRecord | undefined {
+    const arn = this.arnByName.get(nameKey(region, name));
     const hit = arn === undefined ? undefined : this.cache.get(arn);
-    if (hit !== undefined && hit.record.name === name) return hit.record;
-    const row = this.stmt.byName.get(name);
+    if (hit !== undefined && hit.record.name === name && hit.record.region === region) return hit.record;
+    const row = this.stmt.byName.get(region, name);
     return row && this.fill(row).record;
   }
 
-  all(): SecretRecord[] {
-    return this.stmt.all.all().map(toRecord);
+  /** Every secret (of one region, when given), oldest first. */
+  all(region?: string): SecretRecord[] {
+    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map(toRecord);
   }
 
   createSecret(
-    record: Omit<SecretRecord, 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation'>,
+    record: Omit<
+      SecretRecord,
+      'seq' | 'lastAccessedAt' | 'deletedAt' | 'deletionDate' | 'policy' | 'rotation' | 'tagged' | 'replicas'
+    >,
   ): void {
     this.invalidate(record.arn);
     const dataKey = newKey();
     this.stmt.insertSecret.run({
       arn: record.arn,
+      region: record.region,
       name: record.name,
       description: record.description ?? null,
       kmsKeyId: record.kmsKeyId ?? null,
       createdAt: record.createdAt,
       lastChangedAt: record.lastChangedAt,
       tags: JSON.stringify(record.tags),
+      tagged: record.tags.length > 0 ? 1 : 0,
+      type: record.type ?? null,
+      owningService: record.owningService ?? null,
+      primaryArn: record.primaryArn ?? null,
       dataKey: seal(this.masterKey, dataKey, `datakey:${record.arn}`),
     });
     this.dataKeys.set(record.arn, dataKey);
@@ -316,6 +446,9 @@ export class Store {
         | 'deletedAt'
         | 'deletionDate'
         | 'tags'
+        | 'type'
+        | 'primaryArn'
+        | 'replicas'
         | 'policy'
         | 'rotation'
       >
@@ -327,7 +460,13 @@ export class Store {
     if ('lastChangedAt' in patch) columns.last_changed_at = patch.lastChangedAt;
     if ('deletedAt' in patch) columns.deleted_at = patch.deletedAt ?? null;
     if ('deletionDate' in patch) columns.deletion_date = patch.deletionDate ?? null;
-    if ('tags' in patch) columns.tags = JSON.stringify(patch.tags ?? []);
+    if ('tags' in patch) {
+      columns.tags = JSON.stringify(patch.tags ?? []);
+      if ((patch.tags ?? []).length > 0) columns.tagged = 1;
+    }
+    if ('type' in patch) columns.type = patch.type ?? null;
+    if ('primaryArn' in patch) columns.primary_arn = patch.primaryArn ?? null;
+    if ('replicas' in patch) columns.replicas = JSON.stringify(patch.replicas ?? []);
     if ('policy' in patch) columns.policy = patch.policy ?? null;
     if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
     const names = Object.keys(columns);
@@ -443,21 +582,23 @@ export class Store {
   }
 
   /**
-   * Records an access of a secret and one of its versions. AWS keeps LastAccessedDate to the day
-   * (on the secret and on each version), so this writes at most once a day per secret-version.
+   * Records an access of a secret and one of its versions (a replica's versions are its primary's:
+   * `versionsArn`). AWS keeps LastAccessedDate to the day (on the secret and on each version), so this
+   * writes at most once a day per secret-version.
    */
-  touch(record: SecretRecord, versionId: string, now: number): void {
+  touch(secretArn: string, versionsArn: string, versionId: string, now: number): void {
     const day = Math.floor(now / DAY_MS) * DAY_MS;
     // The stored dates, not the caller's record, which may predate an earlier touch.
-    const current = this.findByArn(record.arn);
+    const current = this.findByArn(secretArn);
     if (current === undefined) return;
     const secretDone = current.lastAccessedAt === day;
-    const versionDone = this.version(record.arn, versionId)?.lastAccessedAt === day;
+    const versionDone = this.version(versionsArn, versionId)?.lastAccessedAt === day;
     if (secretDone && versionDone) return;
-    this.invalidate(record.arn);
+    this.invalidate(secretArn);
+    this.invalidate(versionsArn);
     this.transaction(() => {
-      if (!secretDone) this.stmt.touchSecret.run(day, record.arn);
-      if (!versionDone) this.stmt.touchVersion.run(day, record.arn, versionId);
+      if (!secretDone) this.stmt.touchSecret.run(day, secretArn);
+      if (!versionDone) this.stmt.touchVersion.run(day, versionsArn, versionId);
     });
   }
 
@@ -472,6 +613,7 @@ export class Store {
       ).toString('utf8'),
       policy: row.policy,
       createdAt: row.created_at,
+      owningService: row.owning_service ?? undefined,
     }));
   }
 
@@ -486,12 +628,30 @@ export class Store {
       ),
       policy: credential.policy,
       createdAt: credential.createdAt,
+      owningService: credential.owningService ?? null,
     });
   }
 
   removeCredential(userName: string): boolean {
     return this.stmt.deleteCredential.run(userName).changes > 0;
   }
+
+  /**
+   * Whether another connection (`coffer credentials`, another process) committed to the database since
+   * the last call. When it did, this store's read cache is dropped: it may describe rows that changed.
+   */
+  changedElsewhere(): boolean {
+    const version = this.stmt.dataVersion.get() as number;
+    if (version === this.lastDataVersion) return false;
+    const first = this.lastDataVersion === undefined;
+    this.lastDataVersion = version;
+    if (first) return false;
+    this.dropCache();
+    this.dataKeys.clear();
+    return true;
+  }
+
+  private lastDataVersion: number | undefined;
 
   /** The cache entry of a secret, filled from the database on a miss; undefined when there is no such secret. */
   private cached(arn: string): CachedSecret | undefined {
@@ -513,7 +673,7 @@ export class Store {
       versions: new Map(),
     };
     this.cache.set(row.arn, entry);
-    this.arnByName.set(row.name, row.arn);
+    this.arnByName.set(nameKey(row.region, row.name), row.arn);
     return entry;
   }
 
@@ -549,7 +709,8 @@ export class Store {
     const entry = this.cache.get(arn);
     if (entry === undefined) return;
     this.cache.delete(arn);
-    if (this.arnByName.get(entry.record.name) === arn) this.arnByName.delete(entry.record.name);
+    const key = nameKey(entry.record.region, entry.record.name);
+    if (this.arnByName.get(key) === arn) this.arnByName.delete(key);
   }
 
   private dropCache(): void {
@@ -617,12 +778,17 @@ function groupStages(rows: { stage: string; version_id: string }[], freeze = fal
 /** Cached records are shared by every caller, so none may change one in place. */
 const freezeRecord = (record: SecretRecord): SecretRecord => deepFreeze(record);
 
+/** Names are unique per region: the key of the name index. */
+const nameKey = (region: string, name: string): string => `${region}\u0000${name}`;
+
 const valueAad = (arn: string, versionId: string, kind: string): string =>
   `value:${arn}\u0000${versionId}\u0000${kind}`;
 
 function toRecord(row: SecretRow): SecretRecord {
   return {
+    seq: row.rowid,
     arn: row.arn,
+    region: row.region,
     name: row.name,
     description: row.description ?? undefined,
     kmsKeyId: row.kms_key_id ?? undefined,
@@ -632,6 +798,11 @@ function toRecord(row: SecretRow): SecretRecord {
     deletedAt: row.deleted_at ?? undefined,
     deletionDate: row.deletion_date ?? undefined,
     tags: JSON.parse(row.tags) as Tag[],
+    tagged: row.tagged === 1,
+    type: row.type ?? undefined,
+    owningService: row.owning_service ?? undefined,
+    primaryArn: row.primary_arn ?? undefined,
+    replicas: JSON.parse(row.replicas) as ReplicaStatus[],
     policy: row.policy ?? undefined,
     rotation: row.rotation ? (JSON.parse(row.rotation) as Record<string, unknown>) : undefined,
   };

@@ -1,4 +1,5 @@
 import type { LocalAdmin } from '@coffer/local';
+import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
 import { loadLocalServer } from '../../local-server.js';
 import { exportsFor } from '../../shell/exports.js';
@@ -6,6 +7,7 @@ import { exportsFor } from '../../shell/exports.js';
 export interface EnvOptions {
   dataDir?: string;
   endpoint?: string;
+  region?: string;
 }
 
 export async function run(io: CliIo, options: EnvOptions): Promise<void> {
@@ -18,11 +20,17 @@ export async function run(io: CliIo, options: EnvOptions): Promise<void> {
   } finally {
     admin.close();
   }
+  const region = options.region ?? running?.region ?? DEFAULT_REGION;
+  if (running?.regions !== undefined && !running.regions.includes(region)) {
+    throw new CliError(
+      `The server on ${running.endpoint} accepts only ${running.regions.join(', ')}: choose one of them with --region.`,
+    );
+  }
   io.stdout(
     exportsFor({
       accessKeyId: credential.accessKeyId,
       secretAccessKey: credential.secretAccessKey,
-      region: running?.region ?? DEFAULT_REGION,
+      region,
       endpoint: options.endpoint ?? running?.endpoint ?? `http://127.0.0.1:${DEFAULT_PORT}`,
     }),
   );

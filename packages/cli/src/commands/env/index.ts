@@ -13,11 +13,18 @@ export function envCommand(io: CliIo): Command {
     .addOption(
       new Option('--endpoint <url>', 'endpoint to print (default: the running server, else port 4584)'),
     )
+    .addOption(
+      new Option(
+        '--region <region>',
+        "AWS_REGION to print: any region the server accepts (default: the running server's default region)",
+      ),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ eval "$(coffer env)"
+  $ eval "$(coffer env --region eu-west-1)"   # same server, the secrets of eu-west-1
   $ coffer env --data-dir ./.coffer > .env.local`,
     )
     .action(async (options: EnvOptions) => (await import('./action.js')).run(io, options));

@@ -27,19 +27,23 @@ export function listCommand(io: CliIo): Command {
     .summary('list secrets')
     .description(
       'List secrets (ListSecrets, every page) with when they last changed, their description and tags. Filters ' +
-        'combine with AND; --name and --description match the start, --all matches words in any field.',
+        'combine with AND; --name matches the start of names, --description words of descriptions, --all any of\n' +
+        'its words in the name, description, tag keys or values (words split at case changes, digits and punctuation).',
     )
     .addOption(new Option('-n, --name <prefix>', 'names starting with this').argParser(filterValue))
     .addOption(
       new Option('-t, --tag <key[=value]>', 'with this tag (and value); repeatable').argParser(collectTag),
     )
     .addOption(
-      new Option('-d, --description <prefix>', 'descriptions starting with this').argParser(filterValue),
-    )
-    .addOption(
-      new Option('-a, --all <text>', 'these words in the name, description, a tag key or value').argParser(
+      new Option('-d, --description <words>', 'descriptions with words starting with these').argParser(
         filterValue,
       ),
+    )
+    .addOption(
+      new Option(
+        '-a, --all <words>',
+        'any of these words in the name, description, a tag key or value',
+      ).argParser(filterValue),
     )
     .addOption(new Option('--include-deleted', 'also secrets scheduled for deletion'))
     .addHelpText(

@@ -7,7 +7,8 @@ export interface ServeOptions {
   host: string;
   dataDir?: string;
   inMemory?: boolean;
-  region: string;
+  region?: string;
+  regions?: string[];
   rotationFunction?: Record<string, string>;
 }
 
@@ -16,7 +17,8 @@ export async function run(io: CliIo, options: ServeOptions): Promise<void> {
   const server = await startLocalSecretsManager({
     port: options.port,
     host: options.host,
-    region: options.region,
+    ...(options.region !== undefined && { region: options.region }),
+    ...(options.regions !== undefined && { regions: options.regions }),
     ...(options.rotationFunction !== undefined && { rotationFunctions: options.rotationFunction }),
     onRotationOutput: (line, lambdaArn) =>
       io.stderr(`[${lambdaArn.split(':').at(-1) ?? lambdaArn}] ${line}\n`),
@@ -27,12 +29,18 @@ export async function run(io: CliIo, options: ServeOptions): Promise<void> {
     writeRunningServer(server.dataDir, {
       endpoint: server.endpoint,
       region: server.region,
+      ...(server.regions !== undefined && { regions: server.regions }),
       pid: process.pid,
     });
   }
   const where = server.dataDir === undefined ? 'in memory (nothing is written to disk)' : server.dataDir;
   io.stderr(`Coffer local Secrets Manager listening on ${server.endpoint}\n`);
   io.stderr(`Data: ${where}${server.firstStart && server.dataDir ? ' (created an admin credential)' : ''}\n`);
+  io.stderr(
+    server.regions === undefined
+      ? `Regions: every AWS region on this one endpoint (AWS_REGION picks one; ${server.region} below)\n`
+      : `Regions: ${server.regions.join(', ')} (AWS_REGION picks one; ${server.region} below)\n`,
+  );
   for (const [arn, path] of Object.entries(options.rotationFunction ?? {})) {
     io.stderr(`Rotation function: ${arn} -> ${path}\n`);
   }

@@ -14,6 +14,20 @@ const DEFAULT_PORT: typeof LOCAL_DEFAULT_PORT = 4584;
 const DEFAULT_HOST: typeof LOCAL_DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_REGION: typeof LOCAL_DEFAULT_REGION = 'us-east-1';
 
+/** `a,b,c`: the regions to accept, each an AWS region name. */
+const parseRegions = (value: string): string[] => {
+  const regions = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+  if (regions.length === 0 || regions.some((r) => !/^[a-z]+(-[a-z]+)+-\d+$/.test(r))) {
+    throw new InvalidArgumentError(
+      'must be a comma-separated list of AWS regions, e.g. us-east-1,eu-west-1.',
+    );
+  }
+  return regions;
+};
+
 const parsePort = (value: string): number => {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535)
@@ -38,7 +52,9 @@ export function serveCommand(io: CliIo): Command {
     .description(
       'Run a local AWS Secrets Manager that the AWS SDKs and the AWS CLI use unchanged. ' +
         'Every request must be signed (SigV4) with a credential the server knows; on first start it ' +
-        'creates an admin credential in the data dir and prints the shell exports to use it.',
+        'creates an admin credential in the data dir and prints the shell exports to use it. ' +
+        'One endpoint serves every region, as separate AWS regions: a request works on the secrets of ' +
+        'the region it is signed for (the SDK signs for AWS_REGION or its region setting).',
     )
     .addOption(
       new Option('-p, --port <port>', 'TCP port (0 picks a free one)')
@@ -56,7 +72,16 @@ export function serveCommand(io: CliIo): Command {
       new Option('--in-memory', 'keep everything in memory; nothing is written to disk').conflicts('dataDir'),
     )
     .addOption(
-      new Option('--region <region>', 'region in ARNs and credential scopes').default(DEFAULT_REGION),
+      new Option(
+        '--region <region>',
+        `the default region: the AWS_REGION printed below (default: the first of --regions, else ${DEFAULT_REGION})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--regions <list>',
+        'accept only these regions, comma-separated (default: every AWS region, all on this one endpoint)',
+      ).argParser(parseRegions),
     )
     .addOption(
       new Option(
@@ -71,6 +96,7 @@ Examples:
   $ coffer serve                          # port 4584, data in your data directory
   $ coffer serve --rotation-function arn:aws:lambda:us-east-1:123456789012:function:rotate-key=./rotate.mjs
   $ coffer serve --in-memory --port 0     # throwaway server on a free port
+  $ coffer serve --regions us-east-1,eu-west-1   # refuse requests signed for any other region
   $ eval "$(coffer env)"                  # in another shell: point the AWS CLI and SDKs at it
   $ aws secretsmanager create-secret --name app/db --secret-string s3cr3t`,
     )
