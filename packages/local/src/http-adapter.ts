@@ -18,10 +18,22 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+/** Answers the requests it claims (the web console's pages) in place of the API handler. */
+export interface HttpRoute {
+  claims(url: string | undefined): boolean;
+  serve(req: IncomingMessage, res: ServerResponse): void;
+}
+
 /** Serves `handler` over HTTP/1.1 with keep-alive; resolves once the socket is bound. */
-export async function listenHttp(handler: WireHandler, port: number, host: string): Promise<HttpListener> {
+export async function listenHttp(
+  handler: WireHandler,
+  port: number,
+  host: string,
+  route?: HttpRoute,
+): Promise<HttpListener> {
   const server = createServer({ keepAlive: true }, (req, res) => {
-    serveHttp(handler, req, res);
+    if (route?.claims(req.url)) route.serve(req, res);
+    else serveHttp(handler, req, res);
   });
   server.keepAliveTimeout = 65_000;
   await listen(server, port, host);

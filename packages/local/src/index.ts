@@ -14,6 +14,7 @@ export {
 export type { AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
+export type { ConsoleOptions } from './console/index.js';
 export { auditLogPath, defaultDataDir, MASTER_KEY_ENV } from './data-dir.js';
 export { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
 export type { WireRequest, WireResponse } from './protocol/wire.js';
@@ -25,6 +26,7 @@ export {
   SERVICE_PRINCIPAL,
 } from './rotation/service.js';
 export {
+  type LocalConsole,
   type LocalSecretsManager,
   type LocalSecretsManagerOptions,
   startLocalSecretsManager,

@@ -4,6 +4,7 @@
  */
 import { AuditLog } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
+import { type ConsoleOptions, isConsolePath, WebConsole } from './console/index.js';
 import {
   auditLogPath,
   type DataDirLock,
@@ -72,6 +73,19 @@ export interface LocalSecretsManagerOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Serve the web console at `/console` on the same port: `true`, or its options. Its sign-in links
+   * come from `console.loginUrl()`. @default false (`coffer serve` turns it on)
+   */
+  console?: boolean | ConsoleOptions;
+}
+
+/** The web console of a running server. */
+export interface LocalConsole {
+  /** e.g. `http://127.0.0.1:4584/console`; it asks for a sign-in link. */
+  readonly url: string;
+  /** A new one-time sign-in link (`.../console/login?token=...`): it starts one browser session. */
+  loginUrl(): string;
 }
 
 export interface LocalSecretsManager extends AsyncDisposable {
@@ -105,6 +119,8 @@ export interface LocalSecretsManager extends AsyncDisposable {
     secretId: string,
     options?: { timeoutMs?: number; region?: string },
   ): Promise<RotationOutcome | undefined>;
+  /** The web console, when the `console` option turned it on. */
+  readonly console: LocalConsole | undefined;
   /** Handles one request in-process, without a socket. */
   handle(request: WireRequest): Promise<WireResponse>;
   close(): Promise<void>;
@@ -225,9 +241,32 @@ async function start(
     onInternalError,
   });
 
+  const host = options.host ?? DEFAULT_HOST;
+  let web: WebConsole | undefined;
   let http: HttpListener;
   try {
-    http = await listenHttp(handler, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+    if (options.console) {
+      web = new WebConsole(
+        {
+          handle: (request) => handler.handle(request),
+          credentials: registry,
+          audit,
+          regions,
+          defaultRegion: region,
+          isRotating: (arn) => rotation.isRunning(arn),
+          secretRegions: () => store.regions(),
+          onInternalError,
+        },
+        options.console === true ? {} : options.console,
+      );
+    }
+    const pages = web;
+    http = await listenHttp(
+      handler,
+      options.port ?? DEFAULT_PORT,
+      host,
+      pages && { claims: isConsolePath, serve: (req, res) => pages.serve(req, res) },
+    );
   } catch (error) {
     // A refused start must not keep the database and the audit log open.
     await audit.close();
@@ -235,6 +274,7 @@ async function start(
     throw error;
   }
   const { endpoint } = http;
+  web?.listen(endpoint, host, http.port);
   rotation.endpoint = endpoint;
   lock?.setEndpoint(endpoint);
 
@@ -267,6 +307,7 @@ async function start(
       clearInterval(externalChanges);
       clearInterval(schedules);
       await rotation.close();
+      web?.close();
       await http.close();
       await audit.close();
       store.close();
@@ -295,6 +336,10 @@ async function start(
         : store.findByName(waitOptions.region ?? region, secretId);
       if (!record) return Promise.reject(new Error(`No secret ${secretId}.`));
       return rotation.wait(record.arn, waitOptions.timeoutMs ?? 30_000);
+    },
+    console: web && {
+      url: web.url,
+      loginUrl: () => web.loginUrl(),
     },
     handle: (request) => handler.handle(request),
     close,

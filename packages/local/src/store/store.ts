@@ -308,6 +308,7 @@ export class Store {
         'SELECT rowid, * FROM secrets WHERE region = ? AND name = ?',
       ),
       all: db.prepare<[], SecretRow>('SELECT rowid, * FROM secrets ORDER BY created_at, rowid'),
+      regions: db.prepare<[], string>('SELECT DISTINCT region FROM secrets ORDER BY region').pluck(),
       inRegion: db.prepare<[string], SecretRow>(
         'SELECT rowid, * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
       ),
@@ -401,6 +402,11 @@ export class Store {
     if (hit !== undefined && hit.record.name === name && hit.record.region === region) return hit.record;
     const row = this.stmt.byName.get(region, name);
     return row && this.fill(row).record;
+  }
+
+  /** The regions that hold at least one secret. */
+  regions(): string[] {
+    return this.stmt.regions.all();
   }
 
   /** Every secret (of one region, when given), oldest first. */

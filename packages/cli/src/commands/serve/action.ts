@@ -10,6 +10,9 @@ export interface ServeOptions {
   region?: string;
   regions?: string[];
   rotationFunction?: Record<string, string>;
+  /** False with --no-console. */
+  console: boolean;
+  consoleUser?: string;
 }
 
 export async function run(io: CliIo, options: ServeOptions): Promise<void> {
@@ -20,6 +23,8 @@ export async function run(io: CliIo, options: ServeOptions): Promise<void> {
     ...(options.region !== undefined && { region: options.region }),
     ...(options.regions !== undefined && { regions: options.regions }),
     ...(options.rotationFunction !== undefined && { rotationFunctions: options.rotationFunction }),
+    console:
+      options.console && (options.consoleUser === undefined ? true : { userName: options.consoleUser }),
     onRotationOutput: (line, lambdaArn) =>
       io.stderr(`[${lambdaArn.split(':').at(-1) ?? lambdaArn}] ${line}\n`),
     ...(options.inMemory ? { inMemory: true } : {}),
@@ -41,6 +46,11 @@ export async function run(io: CliIo, options: ServeOptions): Promise<void> {
       ? `Regions: every AWS region on this one endpoint (AWS_REGION picks one; ${server.region} below)\n`
       : `Regions: ${server.regions.join(', ')} (AWS_REGION picks one; ${server.region} below)\n`,
   );
+  if (server.console !== undefined) {
+    // On stderr with the rest of the banner: stdout carries only the exports, for `eval`.
+    io.stderr(`Console: ${server.console.loginUrl()}\n`);
+    io.stderr('         (a one-time sign-in link: open it in your browser; it then stops working)\n');
+  }
   for (const [arn, path] of Object.entries(options.rotationFunction ?? {})) {
     io.stderr(`Rotation function: ${arn} -> ${path}\n`);
   }

@@ -89,11 +89,24 @@ export function serveCommand(io: CliIo): Command {
         'a rotation function: a module exporting handler(event), run for RotateSecret with that Lambda ARN (repeatable)',
       ).argParser(parseRotationFunction),
     )
+    .addOption(
+      new Option(
+        '--no-console',
+        'do not serve the web console (by default it is at /console on the same port, behind a one-time sign-in link)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--console-user <name>',
+        'the credential the web console acts as (default: coffer-console, created with full access)',
+      ),
+    )
     .addHelpText(
       'after',
       `
 Examples:
-  $ coffer serve                          # port 4584, data in your data directory
+  $ coffer serve                          # port 4584, data in your data directory, console at /console
+  $ coffer serve --console-user app-reader   # the console sees and does only what app-reader may
   $ coffer serve --rotation-function arn:aws:lambda:us-east-1:123456789012:function:rotate-key=./rotate.mjs
   $ coffer serve --in-memory --port 0     # throwaway server on a free port
   $ coffer serve --regions us-east-1,eu-west-1   # refuse requests signed for any other region
