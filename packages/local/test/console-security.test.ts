@@ -162,7 +162,7 @@ describe('the web console over HTTP', () => {
       expect(csp).not.toContain('unsafe-inline');
       expect(answer.headers['cache-control']).toBe('no-store');
       expect(answer.headers['x-content-type-options']).toBe('nosniff');
-      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+      expect(answer.headers['referrer-policy']).toBe('same-origin');
       expect(answer.body).not.toMatch(/<script(?![^>]*\bsrc=)/);
       expect(answer.body).not.toMatch(/\sstyle=|\son[a-z]+=/);
       // No value before Reveal.

@@ -34,9 +34,13 @@ function asset(name: string, extension: string, type: string, body: Buffer): Ass
   };
 }
 
+/** A key, drawn in the page's own colours: browsers ask for an icon, and an answer is quieter than a 404. */
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="5" cy="8" r="3.5" fill="none" stroke="#0969da" stroke-width="2"/><path d="M8.5 8h6.5M13 8v3M11 8v2" stroke="#0969da" stroke-width="2"/></svg>`;
+
 export interface Assets {
   readonly style: Asset;
   readonly script: Asset;
+  readonly icon: Asset;
   byUrl(url: string): Asset | undefined;
 }
 
@@ -44,5 +48,6 @@ export function loadAssets(): Assets {
   // The compiled module ends with `export {};` (it is a module script); the browser needs nothing else.
   const script = asset('console', 'js', 'text/javascript; charset=utf-8', readFileSync(scriptPath()));
   const style = asset('console', 'css', 'text/css; charset=utf-8', Buffer.from(STYLES.trim(), 'utf8'));
-  return { style, script, byUrl: (url) => [style, script].find((a) => a.url === url) };
+  const icon = asset('icon', 'svg', 'image/svg+xml', Buffer.from(ICON, 'utf8'));
+  return { style, script, icon, byUrl: (url) => [style, script, icon].find((a) => a.url === url) };
 }

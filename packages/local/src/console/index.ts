@@ -339,6 +339,7 @@ export class WebConsole {
         csrf: session.csrf,
         styleUrl: this.assets.style.url,
         scriptUrl: this.assets.script.url,
+        iconUrl: this.assets.icon.url,
         flash,
       },
       defaultRegion: parts.defaultRegion,
@@ -447,12 +448,13 @@ export class WebConsole {
   }
 
   private message(title: string, text: string): Html {
-    return bare(this.assets.style.url, title, html`<p>${text}</p>`);
+    return bare(this.assets.style.url, this.assets.icon.url, title, html`<p>${text}</p>`);
   }
 
   private signInNeeded(tokenRefused: boolean): Html {
     return bare(
       this.assets.style.url,
+      this.assets.icon.url,
       'Sign in to the console',
       html`${tokenRefused ? html`<p class="flash error" role="alert">That sign-in link was already used or is not valid.</p>` : ''}
 <p>Open the one-time link that <code>coffer serve</code> printed when it started (<code>…/console/login?token=…</code>). Each link starts one browser session and then stops working.</p>
@@ -463,6 +465,7 @@ export class WebConsole {
   private notFound(ctx: PageContext, text: string): Html {
     return bare(
       this.assets.style.url,
+      this.assets.icon.url,
       'Not found',
       html`<p>${text}</p><p><a href="/console/secrets">Secrets in ${ctx.defaultRegion}</a></p>`,
     );

@@ -41,7 +41,7 @@ h2 { font-size: 1.1rem; margin: 1.75rem 0 0.5rem; border-bottom: 1px solid var(-
 .flash.success { border-color: var(--ok); color: var(--ok); }
 .flash.error { border-color: var(--danger); color: var(--danger); }
 form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: flex-end; margin-bottom: 0.75rem; }
-form.filters label, .field label { display: flex; flex-direction: column; font-size: 0.85rem; color: var(--muted); gap: 0.15rem; }
+form.filters > label, .field { display: flex; flex-direction: column; font-size: 0.85rem; color: var(--muted); gap: 0.15rem; }
 input, select, textarea, button { font: inherit; color: var(--fg); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 0.35rem 0.55rem; }
 textarea { width: 100%; min-height: 6rem; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 button, .button { cursor: pointer; background: var(--panel); text-decoration: none; color: var(--fg); display: inline-block; }

@@ -42,10 +42,10 @@ export function auditPage(ctx: PageContext, filter: AuditFilter): Html {
   stream.set('after', newest);
   const body = html`<h1>Audit</h1>
 <form class="filters" method="get" action="/console/audit" role="search">
-<label>Secret (ARN or part of it)<input name="secret" value="${filter.secret}"></label>
-<label>Principal (part of its ARN)<input name="principal" value="${filter.principal}"></label>
-<label>Operation<select name="operation"><option value="">Any</option>${OPERATIONS.map((op) => html`<option${op === filter.operation ? html` selected` : ''}>${op}</option>`)}</select></label>
-<label>Outcome<select name="outcome">${(
+<div class="field"><label for="audit-secret">Secret (ARN or part of it)</label><input id="audit-secret" name="secret" value="${filter.secret}"></div>
+<div class="field"><label for="audit-principal">Principal (part of its ARN)</label><input id="audit-principal" name="principal" value="${filter.principal}"></div>
+<div class="field"><label for="audit-operation">Operation</label><select id="audit-operation" name="operation"><option value="">Any</option>${OPERATIONS.map((op) => html`<option${op === filter.operation ? html` selected` : ''}>${op}</option>`)}</select></div>
+<div class="field"><label for="audit-outcome">Outcome</label><select id="audit-outcome" name="outcome">${(
     [
       ['', 'Any'],
       ['success', 'Success'],
@@ -53,7 +53,7 @@ export function auditPage(ctx: PageContext, filter: AuditFilter): Html {
     ] as const
   ).map(
     ([v, t]) => html`<option value="${v}"${v === filter.outcome ? html` selected` : ''}>${t}</option>`,
-  )}</select></label>
+  )}</select></div>
 ${filter.exact ? html`<input type="hidden" name="exact" value="yes">` : ''}
 <button type="submit" class="primary">Filter</button> <a href="/console/audit">Clear</a>
 </form>

@@ -8,6 +8,7 @@ export interface Chrome {
   /** URLs of the hashed stylesheet and script. */
   styleUrl: string;
   scriptUrl: string;
+  iconUrl: string;
   flash?: Flash | undefined;
 }
 
@@ -30,6 +31,7 @@ export function layout(chrome: Chrome, section: Section, title: string, body: Ht
 <meta name="csrf-token" content="${chrome.csrf}">
 <title>${title} · Coffer console</title>
 <link rel="stylesheet" href="${chrome.styleUrl}">
+<link rel="icon" href="${chrome.iconUrl}" type="image/svg+xml">
 <script type="module" src="${chrome.scriptUrl}"></script>
 </head>
 <body>
@@ -52,7 +54,7 @@ ${body}
 }
 
 /** A page for someone without a session (or with a refused request): no navigation, no data. */
-export function bare(styleUrl: string, title: string, body: Html): Html {
+export function bare(styleUrl: string, iconUrl: string, title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -61,6 +63,7 @@ export function bare(styleUrl: string, title: string, body: Html): Html {
 <meta name="color-scheme" content="light dark">
 <title>${title} · Coffer console</title>
 <link rel="stylesheet" href="${styleUrl}">
+<link rel="icon" href="${iconUrl}" type="image/svg+xml">
 </head>
 <body><main class="login" id="main"><h1>${title}</h1>${body}</main></body>
 </html>`;

@@ -193,9 +193,9 @@ const select = (
   value: string,
   options: readonly (readonly [string, string])[],
 ) =>
-  html`<label>${label}<select name="${name}">${options.map(
+  html`<div class="field"><label for="filter-${name}">${label}</label><select id="filter-${name}" name="${name}">${options.map(
     ([v, text]) => html`<option value="${v}"${v === value ? html` selected` : ''}>${text}</option>`,
-  )}</select></label>`;
+  )}</select></div>`;
 
 export async function secretsPage(ctx: PageContext, query: URLSearchParams): Promise<Html> {
   const params = readParams(query, ctx.defaultRegion);
@@ -216,7 +216,7 @@ ${select(
   params.region,
   regions.map((r) => [r, r] as const),
 )}
-<label>Search<input type="search" name="q" value="${params.q}" maxlength="512" placeholder="words of a name, description or tag"></label>
+<div class="field"><label for="filter-q">Search</label><input id="filter-q" type="search" name="q" value="${params.q}" maxlength="512" placeholder="words of a name, description or tag"></div>
 ${select('field', 'In', params.field, FIELDS)}
 ${select('rotation', 'Rotation', params.rotation, [
   ['any', 'Any'],
