@@ -169,6 +169,7 @@ describe('example programs', () => {
     expect(await node('local/rotation.js')).toBe(
       'success: createSecret, setSecret, testSecret, finishSecret\n',
     );
+    expect(await node('local/console.js')).toBe('Secrets page: 200, lists app/db: true\nlink reused: 401\n');
   });
 
   it('agent: started from Node, read over HTTP', async () => {
