@@ -75,7 +75,7 @@ describe('rotation', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'coffer-rotation-'));
-    server = await startTestServer({ rotationStepTimeoutMs: 5_000 });
+    server = await startTestServer({ rotationStepTimeoutMs: 15_000 });
     client = clientFor(server);
   });
   afterAll(async () => {
