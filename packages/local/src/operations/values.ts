@@ -17,7 +17,7 @@ import {
   valueFields,
   versionsArn,
 } from './context.js';
-import { matchingSecrets, readFilters, sortedPage } from './listing.js';
+import { listingPage, readFilters } from './listing.js';
 import { writeVersion } from './secrets.js';
 
 /** The value of one version of a secret, with the fields GetSecretValue and BatchGetSecretValue return. */
@@ -133,12 +133,12 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
     }
     return { SecretValues: values, Errors: errors };
   }
-  const matches = matchingSecrets(ctx, filters ?? [], false);
-  const { items, next } = sortedPage(matches, {
+  const { items, next } = listingPage(ctx, filters ?? [], {
     by: 'created-date',
     order: 'asc',
     size: maxResults ?? 20,
     token: nextToken,
+    includePlannedDeletion: false,
   });
   for (const secret of items) {
     collect(secret.arn, () => {

@@ -128,7 +128,21 @@ const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   // Replication: a replica row points to its primary; a primary lists its replicas.
   'ALTER TABLE secrets ADD COLUMN primary_arn TEXT',
   "ALTER TABLE secrets ADD COLUMN replicas TEXT NOT NULL DEFAULT '[]'",
+  // ListSecrets pages read only what they return: an index per sort order (rowid, the tiebreak, is in each).
+  'CREATE INDEX secrets_by_created ON secrets(region, created_at)',
+  'CREATE INDEX secrets_by_changed ON secrets(region, last_changed_at)',
+  'CREATE INDEX secrets_by_accessed ON secrets(region, coalesce(last_accessed_at, -1))',
 ];
+
+/** The orders ListSecrets sorts by, as the SQL expression each one's index is on. */
+export const SORT_COLUMNS = {
+  'created-date': 'created_at',
+  // Never accessed sorts before any date, as in AWS's listing.
+  'last-accessed-date': 'coalesce(last_accessed_at, -1)',
+  'last-changed-date': 'last_changed_at',
+  name: 'name',
+} as const;
+export type SortKey = keyof typeof SORT_COLUMNS;
 
 /**
  * Rebuilds the secrets table with a region column and names unique per (region, name), keeping every
@@ -222,6 +236,8 @@ export class Store {
    * database, and the database is the truth.
    */
   private readonly cache = new Map<string, CachedSecret>();
+  /** One prepared statement per listing order (at most 16). */
+  private readonly orderedStatements = new Map<string, Database.Statement>();
   /** region + name -> ARN for cached entries; checked against the entry on use. */
   private readonly arnByName = new Map<string, string>();
   private readonly stmt;
@@ -404,6 +420,46 @@ export class Store {
   }
 
   /** Every secret (of one region, when given), oldest first. */
+  /**
+   * A region's secrets in a listing order, starting after a keyset position (a sort value and the rowid that
+   * breaks ties). Rows are read from the order's index a chunk at a time as the caller iterates, so a page
+   * costs what it returns; between chunks the connection is free for the caller's own queries.
+   */
+  *ordered(
+    region: string,
+    by: SortKey,
+    order: 'asc' | 'desc',
+    after?: readonly [number | string, number],
+  ): Generator<SecretRecord> {
+    const chunk = 128;
+    let position = after;
+    for (;;) {
+      const rows = this.orderedStatement(by, order, position !== undefined).all(
+        ...(position === undefined ? [region, chunk] : [region, position[0], position[1], chunk]),
+      ) as (SecretRow & { sort_value: number | string })[];
+      for (const row of rows) yield toRecord(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < chunk) return;
+      position = [last.sort_value, last.rowid];
+    }
+  }
+
+  private orderedStatement(by: SortKey, order: 'asc' | 'desc', hasPosition: boolean): Database.Statement {
+    const key = `${by} ${order} ${hasPosition}`;
+    let statement = this.orderedStatements.get(key);
+    if (statement === undefined) {
+      // Column names and directions come from the fixed table above, never from input.
+      const column = SORT_COLUMNS[by];
+      const [direction, compare] = order === 'asc' ? ['ASC', '>'] : ['DESC', '<'];
+      const where = hasPosition ? `AND (${column}, rowid) ${compare} (?, ?)` : '';
+      statement = this.db.prepare(
+        `SELECT rowid, *, ${column} AS sort_value FROM secrets WHERE region = ? ${where} ORDER BY ${column} ${direction}, rowid ${direction} LIMIT ?`,
+      );
+      this.orderedStatements.set(key, statement);
+    }
+    return statement;
+  }
+
   all(region?: string): SecretRecord[] {
     return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map(toRecord);
   }
