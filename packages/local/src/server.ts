@@ -56,6 +56,11 @@ export interface LocalSecretsManagerOptions {
   /** Reports unexpected internal failures. @default writes the stack to stderr */
   onInternalError?: (error: unknown) => void;
   /**
+   * Told, once per row, about a credential or resource policy that fails its integrity check (the data dir
+   * was changed without the master key); the row is refused. @default a line on standard error
+   */
+  onIntegrityFailure?: (message: string) => void;
+  /**
    * Rotation functions by Lambda ARN: each a module exporting `handler(event)`, run in a child process
    * when a secret rotates with that ARN. More can be added with `registerRotationFunction`.
    */
@@ -189,6 +194,7 @@ async function start(
   const store = new Store({
     ...(dataDir !== undefined && { dataDir }),
     masterKey: loadMasterKey(dataDir, options.masterKey),
+    ...(options.onIntegrityFailure !== undefined && { onIntegrityFailure: options.onIntegrityFailure }),
   });
   const registry = new CredentialRegistry(store, accountId);
   const firstStart = registry.list().length === 0;

@@ -1,4 +1,4 @@
-import type { Credential } from '../auth/credentials.js';
+import { type Credential, isAdmin } from '../auth/credentials.js';
 import { evaluate, type PolicyDocument } from '../auth/policy.js';
 import {
   AwsError,
@@ -83,7 +83,13 @@ export function authorize(ctx: OperationContext, action: string, target: AuthTar
   const fullAction = `secretsmanager:${action}`;
   const resource = target === '*' ? '*' : target.arn;
   const identity = evaluate(ctx.caller.policy, fullAction, resource);
-  const policy = target === '*' ? undefined : target.secret?.policy;
+  if (target !== '*' && target.secret?.policyTampered && !isAdmin(ctx.caller)) {
+    throw accessDenied(
+      `User: ${ctx.caller.principalArn} is not authorized to perform: ${fullAction} on resource: ${target.id} because the secret's resource policy was changed outside the server (it fails its integrity check); an admin can set it again`,
+    );
+  }
+  // For the admin, a tampered policy counts as none: it can neither lock the admin out nor grant anything.
+  const policy = target === '*' || target.secret?.policyTampered ? undefined : target.secret?.policy;
   const resourcePolicy = policy
     ? evaluate(JSON.parse(policy) as PolicyDocument, fullAction, resource, {
         arn: ctx.caller.principalArn,
