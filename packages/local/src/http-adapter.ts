@@ -98,21 +98,6 @@ function sendSoon(res: ServerResponse, response: WireResponse): void {
   outboxBodies.push(response);
 }
 
-/**
- * A null-prototype copy of the request headers: a name like `constructor` or `toString` that was not
- * sent must read as undefined, not as Object.prototype's member. Repeated headers are joined with ','.
- */
-function copyHeaders(source: IncomingMessage['headers']): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = Object.create(null);
-  for (const name in source) {
-    // Node builds `source` as an ordinary object, so only own properties are headers.
-    if (!Object.hasOwn(source, name)) continue;
-    const value = source[name];
-    headers[name] = typeof value === 'string' || value === undefined ? value : value.join(',');
-  }
-  return headers;
-}
-
 /** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
 function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerResponse): void {
   const tooLarge = () => {
@@ -148,7 +133,10 @@ function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerRespon
       .handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
-        headers: copyHeaders(req.headers),
+        // Node's own headers object, not a copy: only its own properties are headers (a name like
+        // `constructor` that was not sent is read with hasOwn by the verifier, and by fixed names elsewhere),
+        // and only set-cookie, which no client signs, is ever an array.
+        headers: req.headers as Record<string, string | undefined>,
         body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? 'unknown',
       })

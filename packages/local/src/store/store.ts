@@ -664,6 +664,16 @@ export class Store {
     return groupStages(this.stmt.stagesOf.all(arn)).byVersion;
   }
 
+  /** The staging labels of one version (frozen; empty when it has none), without copying the others. */
+  stagesOfVersion(arn: string, versionId: string): readonly string[] {
+    const entry = this.cached(arn);
+    const stages =
+      entry === undefined
+        ? groupStages(this.stmt.stagesOf.all(arn)).byVersion.get(versionId)
+        : this.stagesOf(entry).byVersion.get(versionId);
+    return stages ?? NO_STAGES;
+  }
+
   versionExists(arn: string, versionId: string): boolean {
     return this.version(arn, versionId) !== undefined;
   }
@@ -893,6 +903,8 @@ export class Store {
     this.db.close();
   }
 }
+
+const NO_STAGES: readonly string[] = Object.freeze([]);
 
 /** Bounds for the read cache (it holds decrypted values, each up to 64 KiB). */
 const MAX_CACHED_SECRETS = 1024;
