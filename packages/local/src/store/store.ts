@@ -282,7 +282,9 @@ export class Store {
 
   constructor(options: StoreOptions) {
     this.masterKey = options.masterKey;
-    this.rulesKey = Buffer.from(hkdfSync('sha256', options.masterKey, Buffer.alloc(0), 'coffer-local access rules', 32));
+    this.rulesKey = Buffer.from(
+      hkdfSync('sha256', options.masterKey, Buffer.alloc(0), 'coffer-local access rules', 32),
+    );
     this.onIntegrityFailure =
       options.onIntegrityFailure ?? ((message) => process.stderr.write(`coffer local: ${message}\n`));
     let file = ':memory:';
@@ -385,7 +387,9 @@ export class Store {
 
   /** The MAC of a secret's resource policy, or of its having none. */
   private policyMac(arn: string, policy: string | null): Buffer {
-    return createHmac('sha256', this.rulesKey).update(`policy\u0000${arn}\u0000${policy ?? ''}`).digest();
+    return createHmac('sha256', this.rulesKey)
+      .update(`policy\u0000${arn}\u0000${policy ?? ''}`)
+      .digest();
   }
 
   private reportOnce(key: string, message: string): void {
@@ -398,7 +402,11 @@ export class Store {
   private record(row: SecretRow): SecretRecord {
     const record = toRecord(row);
     const expected = this.policyMac(row.arn, row.policy);
-    if (row.policy_mac === null || row.policy_mac.length !== expected.length || !timingSafeEqual(row.policy_mac, expected)) {
+    if (
+      row.policy_mac === null ||
+      row.policy_mac.length !== expected.length ||
+      !timingSafeEqual(row.policy_mac, expected)
+    ) {
       record.policyTampered = true;
       this.reportOnce(
         `policy:${row.arn}`,
@@ -543,7 +551,9 @@ export class Store {
   }
 
   all(region?: string): SecretRecord[] {
-    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map((row) => this.record(row));
+    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map((row) =>
+      this.record(row),
+    );
   }
 
   createSecret(
