@@ -13,7 +13,7 @@ import {
   makePrivateDataDir,
 } from './data-dir.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
-import { type HttpListener, listenHttp } from './http-adapter.js';
+import { type ConnectionLimits, type HttpListener, listenHttp } from './http-adapter.js';
 import { isRegionName, RegionSet } from './protocol/regions.js';
 import type { WireRequest, WireResponse } from './protocol/wire.js';
 import { RequestHandler } from './request-handler.js';
@@ -30,6 +30,11 @@ export interface LocalSecretsManagerOptions {
   port?: number;
   /** Interface to bind. @default '127.0.0.1' */
   host?: string;
+  /**
+   * Bounds on clients: connections open at once, and how long a request's headers, a whole request and an
+   * idle keep-alive connection may take. @default 1024 connections, 10 s, 30 s, 15 s
+   */
+  connections?: ConnectionLimits;
   /** Where the database, master key and audit log live. @default the user's data directory, e.g. ~/.local/share/coffer */
   dataDir?: string;
   /** Keep everything in memory and write nothing to disk (tests, demos). @default false */
@@ -233,7 +238,12 @@ async function start(
 
   let http: HttpListener;
   try {
-    http = await listenHttp(handler, options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST);
+    http = await listenHttp(
+      handler,
+      options.port ?? DEFAULT_PORT,
+      options.host ?? DEFAULT_HOST,
+      options.connections,
+    );
   } catch (error) {
     // A refused start must not keep the database and the audit log open.
     await audit.close();
