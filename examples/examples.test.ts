@@ -111,7 +111,13 @@ describe('example programs', () => {
     const create = (Name: string, SecretString: string) =>
       client.send(new CreateSecretCommand({ Name, SecretString }));
     await create('app/db', JSON.stringify({ username: 'app', password: canary() }));
-    await create('prod/db', JSON.stringify({ host: '127.0.0.1', port: 1, password: canary() }));
+    await client.send(
+      new CreateSecretCommand({
+        Name: 'prod/db',
+        SecretString: JSON.stringify({ host: '127.0.0.1', port: 1, password: canary() }),
+        AddReplicaRegions: [{ Region: 'eu-west-1' }],
+      }),
+    );
     // AWSCURRENT: the database's own superuser, so the examples can connect; the first version is AWSPREVIOUS.
     await client.send(new PutSecretValueCommand({ SecretId: 'prod/db', SecretString: db.secretJson() }));
     canaries.push(db.adminPassword);
@@ -170,6 +176,21 @@ describe('example programs', () => {
       'success: createSecret, setSecret, testSecret, finishSecret\n',
     );
     expect(await node('local/console.js')).toBe('Secrets page: 200, lists app/db: true\nlink reused: 401\n');
+  });
+
+  it('local: regions on one endpoint, and replication', async () => {
+    expect(await node('local/regions.js')).toMatch(
+      /^arn:aws:secretsmanager:eu-west-1:\d{12}:secret:app\/db-\w{6} holds west\n$/,
+    );
+    expect(await node('local/replication.js')).toMatch(
+      /^replica arn:aws:secretsmanager:eu-west-1:.*\npromoted\n$/,
+    );
+  });
+
+  it('coffer: a cache that fails over to a replica region', async () => {
+    expect(await node('coffer/failover.js')).toMatch(
+      /^GetSecretValue in us-east-1: ok\n\{ 'us-east-1': 1 \}\n$/,
+    );
   });
 
   it('agent: started from Node, read over HTTP', async () => {

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { requestTooLarge } from './protocol/errors.js';
 import type { WireHandler, WireResponse } from './protocol/wire.js';
 
@@ -24,18 +25,53 @@ export interface HttpRoute {
   serve(req: IncomingMessage, res: ServerResponse): void;
 }
 
+/** How many clients, and how slow, the server accepts: each bound protects the clients being served. */
+export interface ConnectionLimits {
+  /** Connections open at once; more are closed as they arrive. @default 1024 */
+  maxConnections?: number;
+  /** Time to receive a request's headers. @default 10_000 */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request. @default 30_000 */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open. @default 15_000 */
+  keepAliveTimeoutMs?: number;
+}
+
+export const CONNECTION_DEFAULTS = Object.freeze({
+  maxConnections: 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 15_000,
+});
+
 /** Serves `handler` over HTTP/1.1 with keep-alive; resolves once the socket is bound. */
 export async function listenHttp(
   handler: WireHandler,
   port: number,
   host: string,
+  limits: ConnectionLimits = {},
   route?: HttpRoute,
 ): Promise<HttpListener> {
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    if (route?.claims(req.url)) route.serve(req, res);
-    else serveHttp(handler, req, res);
-  });
-  server.keepAliveTimeout = 65_000;
+  const { maxConnections, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = {
+    ...CONNECTION_DEFAULTS,
+    ...limits,
+  };
+  const server = createServer(
+    {
+      keepAlive: true,
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      // Node checks the two timeouts on this interval: small enough that a slow client is cut off on time.
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      if (route?.claims(req.url)) route.serve(req, res);
+      else serveHttp(handler, req, res);
+    },
+  );
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.maxConnections = maxConnections;
+  server.on('clientError', answerClientError);
   await listen(server, port, host);
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -48,6 +84,32 @@ export async function listenHttp(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A request Node could not parse (bad framing, headers too large) or that came too slowly: answered in AWS's
+ * error shape, as the rest of the API is, where the connection can still take an answer, then closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, type, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'RequestTimeoutException', 'The request was not received in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            'SerializationException',
+            'The request headers are too large.',
+          ]
+        : [400, 'Bad Request', 'SerializationException', 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify({ __type: type, Message: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -110,21 +172,6 @@ function sendSoon(res: ServerResponse, response: WireResponse): void {
   outboxBodies.push(response);
 }
 
-/**
- * A null-prototype copy of the request headers: a name like `constructor` or `toString` that was not
- * sent must read as undefined, not as Object.prototype's member. Repeated headers are joined with ','.
- */
-function copyHeaders(source: IncomingMessage['headers']): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = Object.create(null);
-  for (const name in source) {
-    // Node builds `source` as an ordinary object, so only own properties are headers.
-    if (!Object.hasOwn(source, name)) continue;
-    const value = source[name];
-    headers[name] = typeof value === 'string' || value === undefined ? value : value.join(',');
-  }
-  return headers;
-}
-
 /** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
 function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerResponse): void {
   const tooLarge = () => {
@@ -160,7 +207,10 @@ function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerRespon
       .handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
-        headers: copyHeaders(req.headers),
+        // Node's own headers object, not a copy: only its own properties are headers (a name like
+        // `constructor` that was not sent is read with hasOwn by the verifier, and by fixed names elsewhere),
+        // and only set-cookie, which no client signs, is ever an array.
+        headers: req.headers as Record<string, string | undefined>,
         body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? 'unknown',
       })

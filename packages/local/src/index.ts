@@ -17,6 +17,7 @@ export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
 export type { ConsoleOptions } from './console/index.js';
 export { auditLogPath, defaultDataDir, MASTER_KEY_ENV } from './data-dir.js';
 export { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
+export { CONNECTION_DEFAULTS, type ConnectionLimits } from './http-adapter.js';
 export type { WireRequest, WireResponse } from './protocol/wire.js';
 export type { RotationRules } from './rotation/schedule.js';
 export {

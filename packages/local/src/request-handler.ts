@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, AuditLog } from './audit/audit-log.js';
 import type { CredentialRegistry } from './auth/credentials.js';
-import { SigV4Verifier } from './auth/sigv4.js';
+import { SigV4Verifier, type VerifiedRequest } from './auth/sigv4.js';
 import { OPERATIONS, type OperationContext } from './operations/index.js';
 import { AwsError, internalServiceError, unknownOperation } from './protocol/errors.js';
 import { Input } from './protocol/input.js';
@@ -53,23 +53,42 @@ export class RequestHandler {
     });
   }
 
-  async handle(request: WireRequest): Promise<WireResponse> {
+  /**
+   * Answers one request. Runs synchronously to the end (signature, operation, audit) once the caller's
+   * signing key for the day is known; only its first derivation is awaited.
+   */
+  handle(request: WireRequest): Promise<WireResponse> {
     const started = performance.now();
+    let verified: VerifiedRequest | Promise<VerifiedRequest>;
+    try {
+      verified = this.verifier.verify(request);
+    } catch (error) {
+      return Promise.resolve(this.answer(request, started, undefined, error));
+    }
+    if (verified instanceof Promise) {
+      return verified.then(
+        (caller) => this.answer(request, started, caller),
+        (error: unknown) => this.answer(request, started, undefined, error),
+      );
+    }
+    return Promise.resolve(this.answer(request, started, verified));
+  }
+
+  /** Runs the operation for a verified caller, or renders why there is none, and audits the call. */
+  private answer(
+    request: WireRequest,
+    started: number,
+    caller: VerifiedRequest | undefined,
+    refused?: unknown,
+  ): WireResponse {
     const requestId = randomUUID();
     const target = request.headers['x-amz-target'] ?? '';
     const operationName = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
-    let principal: string | undefined;
-    let accessKeyId: string | undefined;
-    let region: string | undefined;
     let secretArn: string | undefined;
     let response: WireResponse;
     let errorCode: string | undefined;
     try {
-      const verified = await this.verifier.verify(request);
-      const caller = verified.credential;
-      principal = caller.principalArn;
-      accessKeyId = caller.accessKeyId;
-      region = verified.region;
+      if (caller === undefined) throw refused;
       const operation =
         request.method === 'POST' && target.startsWith(TARGET_PREFIX) ? OPERATIONS[operationName] : undefined;
       if (!operation || !Object.hasOwn(OPERATIONS, operationName)) {
@@ -79,11 +98,11 @@ export class RequestHandler {
       }
       const ctx: OperationContext = {
         store: this.options.store,
-        region,
+        region: caller.region,
         acceptsRegion: this.acceptsRegion,
         accountId: this.options.accountId,
         now: this.clock(),
-        caller,
+        caller: caller.credential,
       };
       if (this.options.rotation !== undefined) ctx.rotation = this.options.rotation;
       try {
@@ -101,9 +120,11 @@ export class RequestHandler {
     }
     // Built in one go, in the field order the JSON lines have always had; absent fields are left out.
     const entry: AuditEntry = { time: isoNow(), requestId } as AuditEntry;
-    if (principal !== undefined) entry.principal = principal;
-    if (accessKeyId !== undefined) entry.accessKeyId = accessKeyId;
-    if (region !== undefined) entry.region = region;
+    if (caller !== undefined) {
+      entry.principal = caller.credential.principalArn;
+      entry.accessKeyId = caller.credential.accessKeyId;
+      entry.region = caller.region;
+    }
     if (secretArn !== undefined) entry.secretArn = secretArn;
     entry.operation = operationName || '(none)';
     entry.sourceIp = request.sourceIp;

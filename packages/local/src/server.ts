@@ -14,7 +14,7 @@ import {
   makePrivateDataDir,
 } from './data-dir.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REGION } from './defaults.js';
-import { type HttpListener, listenHttp } from './http-adapter.js';
+import { type ConnectionLimits, type HttpListener, listenHttp } from './http-adapter.js';
 import { isRegionName, RegionSet } from './protocol/regions.js';
 import type { WireRequest, WireResponse } from './protocol/wire.js';
 import { RequestHandler } from './request-handler.js';
@@ -31,6 +31,11 @@ export interface LocalSecretsManagerOptions {
   port?: number;
   /** Interface to bind. @default '127.0.0.1' */
   host?: string;
+  /**
+   * Bounds on clients: connections open at once, and how long a request's headers, a whole request and an
+   * idle keep-alive connection may take. @default 1024 connections, 10 s, 30 s, 15 s
+   */
+  connections?: ConnectionLimits;
   /** Where the database, master key and audit log live. @default the user's data directory, e.g. ~/.local/share/coffer */
   dataDir?: string;
   /** Keep everything in memory and write nothing to disk (tests, demos). @default false */
@@ -56,6 +61,11 @@ export interface LocalSecretsManagerOptions {
   masterKey?: Buffer | string;
   /** Reports unexpected internal failures. @default writes the stack to stderr */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Told, once per row, about a credential or resource policy that fails its integrity check (the data dir
+   * was changed without the master key); the row is refused. @default a line on standard error
+   */
+  onIntegrityFailure?: (message: string) => void;
   /**
    * Rotation functions by Lambda ARN: each a module exporting `handler(event)`, run in a child process
    * when a secret rotates with that ARN. More can be added with `registerRotationFunction`.
@@ -205,6 +215,7 @@ async function start(
   const store = new Store({
     ...(dataDir !== undefined && { dataDir }),
     masterKey: loadMasterKey(dataDir, options.masterKey),
+    ...(options.onIntegrityFailure !== undefined && { onIntegrityFailure: options.onIntegrityFailure }),
   });
   const registry = new CredentialRegistry(store, accountId);
   const firstStart = registry.list().length === 0;
@@ -265,6 +276,7 @@ async function start(
       handler,
       options.port ?? DEFAULT_PORT,
       host,
+      options.connections,
       pages && { claims: isConsolePath, serve: (req, res) => pages.serve(req, res) },
     );
   } catch (error) {

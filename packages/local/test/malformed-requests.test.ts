@@ -478,6 +478,110 @@ describe('malformed requests', () => {
     }
   });
 
+  it('refuses every structured member missing a field or of a wrong type, in every operation that takes one', async () => {
+    const secretId = 'fuzz/canary';
+    // Each operation's structured fields (lists of objects, objects), with a valid member to vary.
+    const cases: {
+      operation: string;
+      base: Record<string, unknown>;
+      field: string;
+      member: Record<string, unknown>;
+      list: boolean;
+    }[] = [
+      {
+        operation: 'CreateSecret',
+        base: { Name: 'fuzz/tags' },
+        field: 'Tags',
+        member: { Key: 'k', Value: 'v' },
+        list: true,
+      },
+      {
+        operation: 'TagResource',
+        base: { SecretId: secretId },
+        field: 'Tags',
+        member: { Key: 'k', Value: 'v' },
+        list: true,
+      },
+      {
+        operation: 'CreateSecret',
+        base: { Name: 'fuzz/replica' },
+        field: 'AddReplicaRegions',
+        member: { Region: 'eu-west-1' },
+        list: true,
+      },
+      {
+        operation: 'ReplicateSecretToRegions',
+        base: { SecretId: secretId },
+        field: 'AddReplicaRegions',
+        member: { Region: 'eu-west-1' },
+        list: true,
+      },
+      {
+        operation: 'ListSecrets',
+        base: {},
+        field: 'Filters',
+        member: { Key: 'name', Values: ['x'] },
+        list: true,
+      },
+      {
+        operation: 'BatchGetSecretValue',
+        base: {},
+        field: 'Filters',
+        member: { Key: 'name', Values: ['x'] },
+        list: true,
+      },
+      {
+        operation: 'RotateSecret',
+        base: { SecretId: secretId, RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:f' },
+        field: 'ExternalSecretRotationMetadata',
+        member: { Key: 'k', Value: 'v' },
+        list: true,
+      },
+      {
+        operation: 'RotateSecret',
+        base: { SecretId: secretId, RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:f' },
+        field: 'RotationRules',
+        member: { AutomaticallyAfterDays: 30 },
+        list: false,
+      },
+    ];
+    const wrong: unknown[] = [
+      null,
+      5,
+      -1,
+      1.5,
+      true,
+      '',
+      'x',
+      [],
+      {},
+      ['x'],
+      [null],
+      { nested: {} },
+      'x'.repeat(5000),
+    ];
+    let sent = 0;
+    for (const { operation, base, field, member, list } of cases) {
+      const variants: unknown[] = [...wrong];
+      for (const key of Object.keys(member)) {
+        const { [key]: _dropped, ...without } = member;
+        variants.push(list ? [without] : without);
+        for (const value of wrong)
+          variants.push(list ? [{ ...member, [key]: value }] : { ...member, [key]: value });
+      }
+      if (list) variants.push(...wrong.map((value) => [value]), [member, {}], [{}, member]);
+      for (const value of variants) {
+        const response = await call(operation, { ...base, [field]: value });
+        sent++;
+        if (response.status >= 400) {
+          expectClientError(response, `${operation} ${field}=${JSON.stringify(value).slice(0, 120)}`);
+        }
+      }
+    }
+    expect(sent).toBeGreaterThan(300);
+    expect(internalErrors).toEqual([]);
+  });
+
   it('never needed an internal error, and still serves a normal GetSecretValue', async () => {
     expect(internalErrors).toEqual([]);
     const got = await clientFor(server).send(new GetSecretValueCommand({ SecretId: 'fuzz/canary' }));

@@ -75,7 +75,7 @@ describe('rotation', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'coffer-rotation-'));
-    server = await startTestServer({ rotationStepTimeoutMs: 5_000 });
+    server = await startTestServer({ rotationStepTimeoutMs: 15_000 });
     client = clientFor(server);
   });
   afterAll(async () => {
@@ -379,6 +379,10 @@ describe('rotation', () => {
       { ScheduleExpression: 'rate(1 days)', Duration: '25h' },
       { AutomaticallyAfterDays: 1, Duration: '0h' },
       { Duration: '3h' },
+      // No date ever matches: a past year, a day that does not exist, a 29th of February in no leap year.
+      { ScheduleExpression: 'cron(0 0 * * ? 1999)' },
+      { ScheduleExpression: 'cron(0 0 30 2 ? *)' },
+      { ScheduleExpression: 'cron(0 0 29 2 ? 2027)' },
     ]) {
       const error = await rotate(rules);
       expect(error.name, JSON.stringify(rules)).toBe('InvalidParameterException');

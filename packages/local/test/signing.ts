@@ -66,7 +66,7 @@ export async function signRequest(
       protocol: url.protocol,
       hostname: url.hostname,
       port: Number(url.port),
-      path: request.path ?? '/',
+      ...pathAndQuery(request.path ?? '/'),
       headers,
       ...(method !== 'GET' && method !== 'HEAD' && { body }),
     }),
@@ -81,6 +81,19 @@ export async function signRequest(
     headers: signed.headers as Record<string, string>,
     body,
   };
+}
+
+/** A request path as the SDK's HttpRequest takes it: the path, and the query as an object. */
+function pathAndQuery(raw: string): { path: string; query: Record<string, string | string[]> } {
+  const at = raw.indexOf('?');
+  if (at < 0) return { path: raw, query: {} };
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(raw.slice(at + 1))) {
+    const previous = query[key];
+    query[key] =
+      previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  return { path: raw.slice(0, at), query };
 }
 
 /** Sends a request as it is, through node's fetch; `host` is set by fetch itself from the URL. */

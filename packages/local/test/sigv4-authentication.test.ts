@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -32,6 +33,56 @@ describe('SigV4 authentication', () => {
     );
     expect(response.status).toBe(200);
     expect(response.json?.SecretString).toBe('value');
+  });
+
+  it('verifies whatever the SDK signer signs: odd paths and queries, header whitespace, unicode bodies', async () => {
+    const cases = [
+      { path: '/a%20b/./c/../d/', operation: 'ListSecrets', body: '{}' },
+      { path: '/?b=2&a=1&a=0&c=%20x&d=', operation: 'ListSecrets', body: '{}' },
+      {
+        operation: 'ListSecrets',
+        body: '{}',
+        headers: { 'x-custom': '  spaced   out\tvalue ', 'user-agent': 'signed/1.0' },
+      },
+      {
+        operation: 'CreateSecret',
+        body: JSON.stringify({
+          Name: 'auth/unicode',
+          SecretString: 'pässwörd ✓ 🔑',
+          ClientRequestToken: '0e2a2f4e-5a44-4f0c-9d5e-7f1b2c3d4e5f',
+        }),
+      },
+      { operation: 'ListSecrets', body: '{}', headers: { 'x-amz-content-sha256': 'to be replaced' } },
+    ];
+    for (const request of cases) {
+      const withHash = request.headers?.['x-amz-content-sha256']
+        ? {
+            ...request,
+            headers: {
+              'x-amz-content-sha256': createHash('sha256').update(request.body).digest('hex'),
+            },
+          }
+        : request;
+      const response = await send(await signRequest(server, withHash));
+      expect(response.status, `${JSON.stringify(request)} ${response.text}`).toBe(200);
+    }
+    // The same whitespace collapsed differently is another canonical header: refused.
+    const signed = await signRequest(server, {
+      operation: 'ListSecrets',
+      body: '{}',
+      headers: { 'x-custom': 'a b' },
+    });
+    const changed = await send({ ...signed, headers: { ...signed.headers, 'x-custom': 'ab' } });
+    expect(changed.json?.__type).toMatch(/InvalidSignatureException$/);
+  });
+
+  it('refuses an X-Amz-Date that is no real date, which would be signed as another day', async () => {
+    const signed = await signRequest(server, { operation: 'ListSecrets', body: '{}' });
+    const date = signed.headers['x-amz-date'] ?? '';
+    const impossible = `${date.slice(0, 4)}0231${date.slice(8)}`;
+    const response = await send({ ...signed, headers: { ...signed.headers, 'x-amz-date': impossible } });
+    expect(response.status).toBe(400);
+    expect(response.json?.__type).toMatch(/IncompleteSignatureException$/);
   });
 
   it('refuses a wrong secret access key with InvalidSignatureException', async () => {

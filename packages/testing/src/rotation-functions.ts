@@ -26,6 +26,10 @@ export interface FakeFunctionOptions {
   /** This step throws an error whose message quotes `leakValue` (a careless function). */
   leakStep?: string;
   leakValue?: string;
+  /** The error leakStep throws, instead of the default one (e.g. quoting a value URL-encoded or in base64). */
+  leakMessage?: string;
+  /** What leakStep writes to stdout before it throws, one write each, 20 ms apart (include the newlines). */
+  printLines?: string[];
 }
 
 /**
@@ -65,7 +69,13 @@ export async function handler(event) {
   if (event.Step === 'createSecret' && o.gate) while (!existsSync(o.gate)) await sleep(20);
   if (event.Step === o.failStep && !existsSync(o.fixed)) throw new Error('the fake API is down during ' + event.Step);
   if (event.Step === o.exitStep) process.exit(1);
-  if (event.Step === o.leakStep) throw new Error('rejected key ' + o.leakValue + ' (field ' + JSON.parse(o.leakValue).key + ')');
+  if (event.Step === o.leakStep) {
+    for (const text of o.printLines ?? []) {
+      process.stdout.write(text);
+      await sleep(20);
+    }
+    throw new Error(o.leakMessage ?? 'rejected key ' + o.leakValue + ' (field ' + JSON.parse(o.leakValue).key + ')');
+  }
   if (event.Step === o.hangStep) await new Promise(() => setInterval(() => {}, 1000));
   return inner(event);
 }

@@ -78,7 +78,7 @@ export class AuditLog {
       if (this.size < this.keep) this.size++;
     }
     this.counts.set(entry.operation, (this.counts.get(entry.operation) ?? 0) + 1);
-    for (const listener of this.listeners) listener(entry);
+    if (this.listeners.size > 0) for (const listener of this.listeners) listener(entry);
   }
 
   /** The most recent entries, oldest first. */

@@ -42,6 +42,9 @@ const newSecretAccessKey = (): string =>
 
 const ADMIN_USER = 'coffer-admin';
 
+/** Whether a credential is the server's own admin, created on first start. */
+export const isAdmin = (credential: { userName: string }): boolean => credential.userName === ADMIN_USER;
+
 /** The credentials the server accepts, kept in the store (secret keys sealed under the master key). */
 export class CredentialRegistry {
   private readonly byKeyId = new Map<string, Credential>();

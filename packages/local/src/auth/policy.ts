@@ -58,18 +58,41 @@ function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
   return re;
 }
 
-const matchesAny = (patterns: string[], value: string, caseInsensitive: boolean): boolean =>
-  patterns.some((p) => wildcard(p, caseInsensitive).test(value));
+/** A statement's Action, NotAction, Resource and NotResource as matchers, compiled once per statement. */
+interface CompiledStatement {
+  actions: RegExp[] | undefined;
+  notActions: RegExp[] | undefined;
+  resources: RegExp[] | undefined;
+  notResources: RegExp[] | undefined;
+}
+
+/** Policies are parsed once and kept (a credential's, a cached secret's), so their statements are too. */
+const compiledStatements = new WeakMap<PolicyStatement, CompiledStatement>();
+
+function compile(statement: PolicyStatement): CompiledStatement {
+  let compiled = compiledStatements.get(statement);
+  if (compiled === undefined) {
+    const patterns = (value: string | string[] | undefined, caseInsensitive: boolean) =>
+      list(value)?.map((p) => wildcard(p, caseInsensitive));
+    compiled = {
+      actions: patterns(statement.Action, true),
+      notActions: patterns(statement.NotAction, true),
+      resources: patterns(statement.Resource, false),
+      notResources: patterns(statement.NotResource, false),
+    };
+    compiledStatements.set(statement, compiled);
+  }
+  return compiled;
+}
+
+const matchesAny = (patterns: RegExp[], value: string): boolean => patterns.some((p) => p.test(value));
 
 function statementApplies(statement: PolicyStatement, action: string, resource: string): boolean {
-  const actions = list(statement.Action);
-  const notActions = list(statement.NotAction);
-  if (actions && !matchesAny(actions, action, true)) return false;
-  if (notActions && matchesAny(notActions, action, true)) return false;
-  const resources = list(statement.Resource);
-  const notResources = list(statement.NotResource);
-  if (resources && !matchesAny(resources, resource, false)) return false;
-  if (notResources && matchesAny(notResources, resource, false)) return false;
+  const { actions, notActions, resources, notResources } = compile(statement);
+  if (actions && !matchesAny(actions, action)) return false;
+  if (notActions && matchesAny(notActions, action)) return false;
+  if (resources && !matchesAny(resources, resource)) return false;
+  if (notResources && matchesAny(notResources, resource)) return false;
   return true;
 }
 

@@ -1,5 +1,12 @@
 import { createHash, createHmac, type Hash, type Hmac, hash, timingSafeEqual } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import {
+  ALGORITHM_IDENTIFIER,
+  createScope,
+  getCanonicalHeaders,
+  getSigningKey,
+  type SignatureV4,
+  SignatureV4Base,
+} from '@smithy/signature-v4';
 import {
   incompleteSignature,
   invalidSignature,
@@ -40,14 +47,64 @@ class Sha256 {
   }
 }
 
-const SIGNATURE_PREFIX = 'Signature=';
 const SIGNATURE_HEX_LENGTH = 64;
-/** Scratch space for comparing signatures; verify() fills and compares them without awaiting in between. */
+/** Scratch space for comparing signatures; filled and compared with nothing awaited in between. */
 const COMPUTED = Buffer.alloc(SIGNATURE_HEX_LENGTH);
 const CLAIMED = Buffer.alloc(SIGNATURE_HEX_LENGTH);
 
 /** The signer's request shape (`@smithy/types`' HttpRequest), without depending on that package. */
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
+
+/**
+ * The SDK's own SigV4 canonicalization, reached through the base class @smithy/signature-v4 provides for
+ * signers. `SignatureV4.sign()` builds the canonical request exactly so, wrapped in work a verifier does not
+ * need on every request (a clone of the request, credential and region lookups, re-formatting the date,
+ * promises around each hash).
+ */
+class SdkCanonicalizer extends SignatureV4Base {
+  constructor() {
+    // Credentials and region are never used: every value a signature depends on is passed per call.
+    super({
+      service: 'secretsmanager',
+      region: 'us-east-1',
+      credentials: { accessKeyId: '', secretAccessKey: '' },
+      sha256: Sha256,
+      applyChecksum: false,
+    });
+  }
+
+  canonicalRequest(
+    request: SignableRequest,
+    canonicalHeaders: Record<string, string>,
+    payloadHash: string,
+  ): string {
+    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+  }
+}
+
+const canonicalizer = new SdkCanonicalizer();
+
+/**
+ * The signature SigV4 gives a request, as `SignatureV4.sign()` computes it: the SDK's canonical headers
+ * (of the signed headers only) and canonical request; the string to sign (algorithm, date, scope, and
+ * the canonical request's SHA-256); HMAC-SHA256 of it under the signing key the SDK derived. Synchronous:
+ * node:crypto hashes at once, where the SDK's hash interface hands back a promise per digest.
+ */
+function signatureOf(
+  request: SignableRequest,
+  options: {
+    longDate: string;
+    scope: string;
+    signedHeaders: Set<string>;
+    payloadHash: string;
+    key: Uint8Array;
+  },
+): string {
+  const canonicalHeaders = getCanonicalHeaders(request, undefined, options.signedHeaders);
+  const canonicalRequest = canonicalizer.canonicalRequest(request, canonicalHeaders, options.payloadHash);
+  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${options.longDate}\n${options.scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
+  return createHmac('sha256', options.key).update(stringToSign, 'utf8').digest('hex');
+}
 
 export interface SignedRequest {
   method: string;
@@ -76,11 +133,8 @@ export interface VerifierOptions {
  * constant time. Only the headers the client listed in SignedHeaders take part, as on AWS.
  */
 export class SigV4Verifier {
-  /**
-   * One signer per credential object: each call names its region and service. Weak, so a removed
-   * credential's signer (and keys) can go with it.
-   */
-  private signers = new WeakMap<Credential, SignatureV4>();
+  /** Derived signing keys by credential object, then by `<date>/<region>/<service>` (a promise while derived). */
+  private keys = new WeakMap<Credential, Map<string, Uint8Array | Promise<Uint8Array>>>();
   /** Parsed SignedHeaders lists: clients send the same few on every request. */
   private readonly signedLists = new Map<string, SignedList>();
   private readonly now: () => number;
@@ -89,8 +143,11 @@ export class SigV4Verifier {
     this.now = options.now ?? Date.now;
   }
 
-  /** The caller and the region the request was signed for; throws AWS's error when it does not verify. */
-  async verify(request: SignedRequest): Promise<VerifiedRequest> {
+  /**
+   * The caller and the region the request was signed for; throws AWS's error when it does not verify.
+   * Synchronous once the credential's signing key for the day is derived (a promise only the first time).
+   */
+  verify(request: SignedRequest): VerifiedRequest | Promise<VerifiedRequest> {
     const header = request.headers.authorization;
     if (header === undefined) throw missingAuthenticationToken('Request is missing Authentication Token');
     const match = AUTHORIZATION.exec(header);
@@ -154,7 +211,6 @@ export class SigV4Verifier {
     }
 
     const [path, query] = splitPath(request.path);
-    // A plain object, not an HttpRequest: the signer clones whatever it gets before changing it.
     const toSign: SignableRequest = {
       method: request.method,
       protocol: 'http:',
@@ -164,23 +220,64 @@ export class SigV4Verifier {
       headers,
       body: request.body,
     };
-    const expected = await this.signer(credential).sign(toSign, {
-      signingDate,
-      signableHeaders: signed.set,
-      // Given, so the signer need not resolve its region provider per request.
-      signingRegion: region,
-      signingService: service,
-    });
-    // The signer's header ends with `Signature=<64 hex>`; both sides are 64 hex characters (the
-    // client's by the AUTHORIZATION pattern), written into two reused buffers for the constant-time compare.
-    const authorization = String(expected.headers.authorization);
-    const at = authorization.lastIndexOf(SIGNATURE_PREFIX);
-    const computed = at < 0 ? '' : authorization.slice(at + SIGNATURE_PREFIX.length);
-    if (computed.length !== SIGNATURE_HEX_LENGTH) throw this.mismatch();
-    COMPUTED.write(computed, 'latin1');
-    CLAIMED.write(signature, 'latin1');
-    if (!timingSafeEqual(COMPUTED, CLAIMED)) throw this.mismatch();
-    return { credential, region };
+    const scope = createScope(scopeDate, region, service);
+    // The claimed body hash, when signed, was just checked against the body; this is the same value.
+    const payloadHash = claimedHash ?? hash('sha256', request.body, 'hex');
+    const check = (key: Uint8Array): VerifiedRequest => {
+      const expected = signatureOf(toSign, {
+        longDate: amzDate,
+        scope,
+        signedHeaders: signed.set,
+        payloadHash,
+        key,
+      });
+      // Both sides are 64 hex characters (the client's by the AUTHORIZATION pattern), written into two
+      // reused buffers for the constant-time compare.
+      COMPUTED.write(expected, 'latin1');
+      CLAIMED.write(signature, 'latin1');
+      if (!timingSafeEqual(COMPUTED, CLAIMED)) throw this.mismatch();
+      return { credential, region };
+    };
+    const key = this.signingKey(credential, scopeDate, region, service);
+    return key instanceof Uint8Array ? check(key) : key.then(check);
+  }
+
+  /**
+   * The derived signing key of a credential for a day, region and service, from the SDK's own key
+   * derivation (four HMACs of the secret), kept: it is the same all day. Weakly held per credential, so
+   * a removed credential's keys go with it. A promise only while it is first derived.
+   */
+  private signingKey(
+    credential: Credential,
+    shortDate: string,
+    region: string,
+    service: string,
+  ): Uint8Array | Promise<Uint8Array> {
+    let keys = this.keys.get(credential);
+    if (keys === undefined) {
+      keys = new Map();
+      this.keys.set(credential, keys);
+    }
+    const scope = `${shortDate}/${region}/${service}`;
+    let key = keys.get(scope);
+    if (key === undefined) {
+      // Bounded: a client could sign for many regions and days.
+      if (keys.size >= MAX_SIGNING_KEYS) keys.clear();
+      const known = keys;
+      const derived = getSigningKey(Sha256, credential, shortDate, region, service).then(
+        (value) => {
+          known.set(scope, value);
+          return value;
+        },
+        (error: unknown) => {
+          known.delete(scope);
+          throw error;
+        },
+      );
+      key = derived;
+      known.set(scope, derived);
+    }
+    return key;
   }
 
   private mismatch() {
@@ -204,22 +301,6 @@ export class SigV4Verifier {
     }
   }
 
-  private signer(credential: Credential): SignatureV4 {
-    let signer = this.signers.get(credential);
-    if (!signer) {
-      signer = new MemoizingSignatureV4({
-        credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-        // Every sign() call passes its signingRegion; this one is never used.
-        region: 'us-east-1',
-        service: this.options.service,
-        sha256: Sha256,
-        applyChecksum: false,
-      });
-      this.signers.set(credential, signer);
-    }
-    return signer;
-  }
-
   private parseSignedList(list: string): SignedList {
     let parsed = this.signedLists.get(list);
     if (parsed === undefined) {
@@ -232,51 +313,14 @@ export class SigV4Verifier {
     return parsed;
   }
 
-  /** Forgets cached signers (and so their signing keys), e.g. after a credential is removed. */
+  /** Forgets every derived signing key, e.g. after a credential is removed. */
   reset(): void {
-    this.signers = new WeakMap();
+    this.keys = new WeakMap();
   }
 }
 
-type SigningKeyArgs = [credentials: Credentials, region: string, shortDate: string, service?: string];
-interface SigningKeySource {
-  getSigningKey(...args: SigningKeyArgs): Promise<Uint8Array>;
-}
-interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-/** Derived signing keys kept per signer: one a day per region (and two around midnight). */
+/** Derived signing keys kept per credential: one a day per region (and two around midnight). */
 const MAX_SIGNING_KEYS = 64;
-
-/**
- * The SDK's signer, computing every signature itself, except that the derived signing key (four
- * HMACs of the secret, fixed for a day) is remembered here: smithy's own key cache first HMACs the
- * credentials on every call just to build its cache key.
- */
-class MemoizingSignatureV4 extends SignatureV4 {
-  readonly signingKeys = new Map<string, Promise<Uint8Array>>();
-}
-
-// smithy declares getSigningKey private, so the override is installed through an untyped view.
-const smithyGetSigningKey = (SignatureV4.prototype as unknown as SigningKeySource).getSigningKey;
-(MemoizingSignatureV4.prototype as unknown as SigningKeySource).getSigningKey = function (
-  this: MemoizingSignatureV4,
-  ...args: SigningKeyArgs
-): Promise<Uint8Array> {
-  const [credentials, region, shortDate, service] = args;
-  // The whole derivation input is the key: a changed secret can never reuse an old signing key.
-  const cacheKey = `${shortDate}\n${region}\n${service ?? ''}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}`;
-  let key = this.signingKeys.get(cacheKey);
-  if (key === undefined) {
-    if (this.signingKeys.size >= MAX_SIGNING_KEYS) this.signingKeys.clear();
-    key = smithyGetSigningKey.apply(this, args);
-    this.signingKeys.set(cacheKey, key);
-    key.catch(() => this.signingKeys.delete(cacheKey));
-  }
-  return key;
-};
 
 const MAX_SIGNED_LISTS = 64;
 
@@ -313,7 +357,8 @@ function parseAmzDateUncached(value: string): Date | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // A date that does not exist (20250231T...) would be signed as another day: not a date at all.
+  return Number.isNaN(date.getTime()) || formatAmzDate(date.getTime()) !== value ? undefined : date;
 }
 
 const formatAmzDate = (ms: number): string =>
@@ -322,9 +367,12 @@ const formatAmzDate = (ms: number): string =>
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
 
+/** The query of a path without one; the signer only reads it. */
+const NO_QUERY: Record<string, string | string[]> = Object.freeze({});
+
 function splitPath(raw: string): [string, Record<string, string | string[]>] {
   const q = raw.indexOf('?');
-  if (q < 0) return [raw, {}];
+  if (q < 0) return [raw, NO_QUERY];
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(raw.slice(q + 1))) {
     const prev = query[k];

@@ -1,4 +1,4 @@
-import type { Credential } from '../auth/credentials.js';
+import { type Credential, isAdmin } from '../auth/credentials.js';
 import { evaluate, type PolicyDocument } from '../auth/policy.js';
 import {
   AwsError,
@@ -83,9 +83,15 @@ export function authorize(ctx: OperationContext, action: string, target: AuthTar
   const fullAction = `secretsmanager:${action}`;
   const resource = target === '*' ? '*' : target.arn;
   const identity = evaluate(ctx.caller.policy, fullAction, resource);
-  const policy = target === '*' ? undefined : target.secret?.policy;
+  if (target !== '*' && target.secret?.policyTampered && !isAdmin(ctx.caller)) {
+    throw accessDenied(
+      `User: ${ctx.caller.principalArn} is not authorized to perform: ${fullAction} on resource: ${target.id} because the secret's resource policy was changed outside the server (it fails its integrity check); an admin can set it again`,
+    );
+  }
+  // For the admin, a tampered policy counts as none: it can neither lock the admin out nor grant anything.
+  const policy = target === '*' || target.secret?.policyTampered ? undefined : target.secret?.policy;
   const resourcePolicy = policy
-    ? evaluate(JSON.parse(policy) as PolicyDocument, fullAction, resource, {
+    ? evaluate(parsedPolicy(policy), fullAction, resource, {
         arn: ctx.caller.principalArn,
         accountId: ctx.accountId,
       })
@@ -102,6 +108,20 @@ export function authorize(ctx: OperationContext, action: string, target: AuthTar
   throw accessDenied(
     `User: ${ctx.caller.principalArn} is not authorized to perform: ${fullAction}${on} ${why}`,
   );
+}
+
+const parsedPolicies = new Map<string, PolicyDocument>();
+
+/** A stored resource policy, parsed once (and so compiled once by the policy engine) while it is unchanged. */
+function parsedPolicy(text: string): PolicyDocument {
+  let policy = parsedPolicies.get(text);
+  if (policy === undefined) {
+    // Bounded: one per distinct policy text.
+    if (parsedPolicies.size >= 256) parsedPolicies.clear();
+    policy = JSON.parse(text) as PolicyDocument;
+    parsedPolicies.set(text, policy);
+  }
+  return policy;
 }
 
 /** The ARN a secret id stands for in the request's region: an ARN as given, a name under the region's prefix. */
@@ -239,10 +259,6 @@ export function decrypt(store: Store, arn: string, versionId: string): SecretVal
     throw error;
   }
 }
-
-/** `SecretString` or base64 `SecretBinary`, as the wire carries them. */
-export const valueFields = (value: SecretValue): Record<string, string> =>
-  value.kind === 'string' ? { SecretString: value.text } : { SecretBinary: value.bytes.toString('base64') };
 
 /** Whether a request supplied a ClientRequestToken; raw HTTP callers must, as on AWS. */
 export function requireToken(token: string | undefined): string {

@@ -1,6 +1,6 @@
 import { AwsError, invalidParameter } from '../protocol/errors.js';
 import type { Input } from '../protocol/input.js';
-import type { SecretRecord } from '../store/store.js';
+import { type SecretRecord, SORT_COLUMNS, type SortKey as SortBy } from '../store/store.js';
 import {
   authorize,
   describe,
@@ -126,28 +126,13 @@ const passes = (secret: SecretRecord, filters: readonly Filter[]): boolean =>
     ),
   );
 
-export function matchingSecrets(
-  ctx: OperationContext,
-  filters: readonly Filter[],
-  includePlannedDeletion: boolean,
-): SecretRecord[] {
-  const out: SecretRecord[] = [];
-  for (const record of ctx.store.all(ctx.region)) {
-    if (record.deletionDate !== undefined && record.deletionDate <= ctx.now) continue;
-    if (!includePlannedDeletion && record.deletedAt !== undefined) continue;
-    const secret = replicaView(ctx.store, record);
-    if (passes(secret, filters)) out.push(secret);
-  }
-  return out;
-}
-
-const SORT_KEYS = ['created-date', 'last-accessed-date', 'last-changed-date', 'name'] as const;
-type SortBy = (typeof SORT_KEYS)[number];
+const SORT_KEYS = Object.keys(SORT_COLUMNS) as SortBy[];
 type SortOrder = 'asc' | 'desc';
 
 /** A secret's place in a listing: its sort value, then its creation order (unique) to break ties. */
 type Position = [number | string, number];
 
+/** The row's own place in the store's order (a replica's row, not the primary it shows). */
 function positionOf(secret: SecretRecord, by: SortBy): Position {
   switch (by) {
     case 'created-date':
@@ -162,39 +147,40 @@ function positionOf(secret: SecretRecord, by: SortBy): Position {
   }
 }
 
-function compare(a: Position, b: Position): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
-  return a[1] - b[1];
-}
-
 const invalidToken = () => new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
 
 /**
- * One page of a sorted listing. The NextToken is a keyset: the sort order and the position of the
- * last item sent, so the next page starts right after it even when secrets were created or deleted
- * in between (an offset would skip or repeat them); an index on (sort value, creation order) can
- * serve the same token.
+ * One page of the region's secrets that pass the filters, in a listing order. The NextToken is a keyset: the
+ * order and the position of the last secret sent, so the next page starts right after it even when secrets
+ * were created or deleted in between (an offset would skip or repeat them). Secrets are read from the
+ * order's index until the page is full, so a page without filters costs what it returns.
  */
-export function sortedPage<T extends SecretRecord>(
-  items: readonly T[],
-  options: { by: SortBy; order: SortOrder; size: number; token: string | undefined },
-): { items: T[]; next?: string } {
+export function listingPage(
+  ctx: OperationContext,
+  filters: readonly Filter[],
+  options: {
+    by: SortBy;
+    order: SortOrder;
+    size: number;
+    token: string | undefined;
+    includePlannedDeletion: boolean;
+  },
+): { items: SecretRecord[]; next?: string } {
   const { by, order, size } = options;
-  const direction = order === 'asc' ? 1 : -1;
-  const positioned = items.map((item) => ({ item, at: positionOf(item, by) }));
-  positioned.sort((a, b) => direction * compare(a.at, b.at));
-  let start = 0;
-  if (options.token !== undefined) {
-    const after = parseToken(options.token, by, order);
-    start = positioned.findIndex((p) => direction * compare(p.at, after) > 0);
-    if (start < 0) start = positioned.length;
+  const after = options.token === undefined ? undefined : parseToken(options.token, by, order);
+  const items: SecretRecord[] = [];
+  let last: Position | undefined;
+  for (const record of ctx.store.ordered(ctx.region, by, order, after)) {
+    if (record.deletionDate !== undefined && record.deletionDate <= ctx.now) continue;
+    if (!options.includePlannedDeletion && record.deletedAt !== undefined) continue;
+    const secret = replicaView(ctx.store, record);
+    if (!passes(secret, filters)) continue;
+    if (items.length === size)
+      return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
+    items.push(secret);
+    last = positionOf(record, by);
   }
-  const slice = positioned.slice(start, start + size);
-  const last = slice.at(-1);
-  const page = slice.map((p) => p.item);
-  return start + slice.length < positioned.length && last !== undefined
-    ? { items: page, next: makeToken(by, order, last.at) }
-    : { items: page };
+  return { items };
 }
 
 function makeToken(by: SortBy, order: SortOrder, at: Position): string {
@@ -247,12 +233,12 @@ export const listSecrets: Operation = (input, ctx) => {
   input.done();
   const checked = filters?.complete() ?? [];
   authorize(ctx, 'ListSecrets', '*');
-  const matches = matchingSecrets(ctx, checked, includePlannedDeletion);
-  const { items, next } = sortedPage(matches, {
+  const { items, next } = listingPage(ctx, checked, {
     by: sortBy ?? 'created-date',
     order: sortOrder ?? 'asc',
     size: maxResults ?? 100,
     token: nextToken,
+    includePlannedDeletion,
   });
   const list = items.map((s) => describe(ctx.store, s, 'SecretVersionsToStages'));
   return next === undefined ? { SecretList: list } : { SecretList: list, NextToken: next };

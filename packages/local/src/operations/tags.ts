@@ -14,7 +14,8 @@ export function readTags(input: Input, name: string): Tag[] {
     return { Key, Value };
   });
   for (const tag of tags) {
-    if (tag.Key.toLowerCase().startsWith('aws:')) {
+    // A missing Key is already a validation error (reported by input.done()); nothing to check here.
+    if (tag.Key?.toLowerCase().startsWith('aws:')) {
       throw invalidParameter(`Invalid tag key ${tag.Key}: the aws: prefix is reserved for AWS use.`);
     }
   }

@@ -14,10 +14,9 @@ import {
   TOKEN,
   VERSION_ID,
   VERSION_STAGE,
-  valueFields,
   versionsArn,
 } from './context.js';
-import { matchingSecrets, readFilters, sortedPage } from './listing.js';
+import { listingPage, readFilters } from './listing.js';
 import { writeVersion } from './secrets.js';
 
 /** The value of one version of a secret, with the fields GetSecretValue and BatchGetSecretValue return. */
@@ -33,7 +32,7 @@ function secretValueEntry(
   let id: string;
   if (versionId !== undefined) {
     id = versionId;
-    const stages = store.versionStages(dataArn).get(id) ?? [];
+    const stages = store.stagesOfVersion(dataArn, id);
     if (!store.versionExists(dataArn, id)) {
       throw resourceNotFound(`Secrets Manager can't find the specified secret value for VersionId: ${id}`);
     }
@@ -59,14 +58,13 @@ function secretValueEntry(
     );
   }
   store.touch(secret.arn, dataArn, id, ctx.now);
-  return {
-    ARN: secret.arn,
-    Name: secret.name,
-    VersionId: id,
-    ...valueFields(value),
-    VersionStages: store.versionStages(dataArn).get(id) ?? [],
-    CreatedDate: epochSeconds(store.versionCreatedAt(dataArn, id) ?? secret.createdAt),
-  };
+  // Built field by field in AWS's order, without the intermediate object a spread would copy.
+  const entry: Record<string, unknown> = { ARN: secret.arn, Name: secret.name, VersionId: id };
+  if (value.kind === 'string') entry.SecretString = value.text;
+  else entry.SecretBinary = value.bytes.toString('base64');
+  entry.VersionStages = store.stagesOfVersion(dataArn, id);
+  entry.CreatedDate = epochSeconds(store.versionCreatedAt(dataArn, id) ?? secret.createdAt);
+  return entry;
 }
 
 export const getSecretValue: Operation = (input, ctx) => {
@@ -133,12 +131,12 @@ export const batchGetSecretValue: Operation = (input, ctx) => {
     }
     return { SecretValues: values, Errors: errors };
   }
-  const matches = matchingSecrets(ctx, filters ?? [], false);
-  const { items, next } = sortedPage(matches, {
+  const { items, next } = listingPage(ctx, filters ?? [], {
     by: 'created-date',
     order: 'asc',
     size: maxResults ?? 20,
     token: nextToken,
+    includePlannedDeletion: false,
   });
   for (const secret of items) {
     collect(secret.arn, () => {

@@ -12,7 +12,7 @@ export class Input {
   private constructor(private readonly fields: Record<string, unknown>) {}
 
   static parse(body: string): Input {
-    if (body.trim() === '') return new Input({});
+    if (BLANK.test(body)) return new Input({});
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -61,7 +61,7 @@ export class Input {
       return undefined;
     }
     // AWS counts characters for these limits except for secret values, which are limited in bytes.
-    const length = rule.bytes ? Buffer.byteLength(value, 'utf8') : [...value].length;
+    const length = rule.bytes ? Buffer.byteLength(value, 'utf8') : codePoints(value);
     if (rule.min !== undefined && length < rule.min) {
       this.violate(
         name,
@@ -207,6 +207,11 @@ export interface StringRule {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BLANK = /^\s*$/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Characters as AWS counts them (code points); without surrogate pairs, that is the string's length. */
+const codePoints = (value: string): number => (SURROGATE.test(value) ? [...value].length : value.length);
 
 const anchored = new WeakMap<RegExp, RegExp>();
 /** AWS matches a member's pattern against the whole value, as the model's unanchored patterns mean. */

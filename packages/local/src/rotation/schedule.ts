@@ -118,23 +118,44 @@ function cronSchedule(body: string, expression: string): Schedule | string {
   }
   const dayOfWeek = dow === '?' ? '*' : shiftDaysOfWeek(dow);
   if (dayOfWeek === undefined) return invalid(`day-of-week ${dow} is not valid (1-7 or SUN-SAT).`);
-  const matchesYear = yearMatcher(year);
-  if (matchesYear === undefined) return invalid(`year ${year} is not valid.`);
+  const years = yearMatcher(year);
+  if (years === undefined) return invalid(`year ${year} is not valid.`);
   const cron = `0 ${minute} ${hour} ${dom === '?' ? '*' : dom} ${month} ${dayOfWeek}`;
   try {
     CronExpressionParser.parse(cron, { tz: 'UTC', strict: false });
   } catch (error) {
     return invalid(error instanceof Error ? error.message : 'it cannot be parsed.');
   }
-  return (from) => {
-    const interval = CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: new Date(from) });
-    for (let i = 0; i < 100_000 && interval.hasNext(); i++) {
-      const next = interval.next().getTime();
-      if (matchesYear(new Date(next).getUTCFullYear())) return next;
-      if (new Date(next).getUTCFullYear() > 2199) return undefined;
+  const yearOf = (ms: number) => new Date(ms).getUTCFullYear();
+  /**
+   * The next date after `from` in an allowed year. Years are skipped whole (a past year, `2030`, `2028/4`), so
+   * the search is a handful of steps whatever the expression: it never walks a century day by day.
+   */
+  const schedule: Schedule = (from) => {
+    let start = from;
+    for (let step = 0; step < 64; step++) {
+      const allowed = years.next(yearOf(start));
+      if (allowed === undefined) return undefined;
+      if (allowed > yearOf(start)) start = Date.UTC(allowed, 0, 1) - 1;
+      let next: number;
+      try {
+        next = CronExpressionParser.parse(cron, { tz: 'UTC', currentDate: new Date(start) })
+          .next()
+          .getTime();
+      } catch {
+        return undefined; // cron-parser found no date at all (e.g. the 30th of February)
+      }
+      if (years.matches(yearOf(next))) return next;
+      start = next;
     }
     return undefined;
   };
+  if (schedule(Date.now()) === undefined) {
+    return invalid(
+      'no date in the future matches it (check the year, and that the day exists in that month).',
+    );
+  }
+  return schedule;
 }
 
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -170,19 +191,35 @@ function shiftDaysOfWeek(field: string): string | undefined {
   return parts.join(',');
 }
 
-/** A matcher for the year field: `*`, a year, a range, a list, or a step (`2025/2`). */
-function yearMatcher(field: string): ((year: number) => boolean) | undefined {
-  const tests: ((year: number) => boolean)[] = [];
+/** The years the year field allows, up to 2199 as AWS's cron: `*`, a year, a range, a list, or a step (`2025/2`). */
+interface Years {
+  matches(year: number): boolean;
+  /** The first allowed year from `year` on. */
+  next(year: number): number | undefined;
+}
+
+function yearMatcher(field: string): Years | undefined {
+  const ranges: { from: number; to: number; step: number }[] = [];
   for (const part of field.split(',')) {
     const match = /^(\*|\d{4})(?:-(\d{4}))?(?:\/(\d+))?$/.exec(part);
     if (!match) return undefined;
     const from = match[1] === '*' ? 1970 : Number(match[1]);
     const to = match[2] !== undefined ? Number(match[2]) : match[1] === '*' || match[3] ? 2199 : from;
     const step = match[3] !== undefined ? Number(match[3]) : 1;
-    if (step < 1 || to < from) return undefined;
-    tests.push((year) => year >= from && year <= to && (year - from) % step === 0);
+    if (step < 1 || to < from || to > 2199) return undefined;
+    ranges.push({ from, to, step });
   }
-  return (year) => tests.some((test) => test(year));
+  const matches = (year: number) =>
+    ranges.some(({ from, to, step }) => year >= from && year <= to && (year - from) % step === 0);
+  const next = (year: number): number | undefined => {
+    let best: number | undefined;
+    for (const { from, to, step } of ranges) {
+      const first = year <= from ? from : from + Math.ceil((year - from) / step) * step;
+      if (first <= to && (best === undefined || first < best)) best = first;
+    }
+    return best;
+  };
+  return { matches, next };
 }
 
 /** The next rotation date (epoch seconds) after the last rotation (or the configuration), if scheduled. */

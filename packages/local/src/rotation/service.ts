@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CURRENT } from 'coffer/internal';
+import { CURRENT, Redactor, secretLeaves } from 'coffer/internal';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { ADMIN_POLICY } from '../auth/policy.js';
@@ -74,6 +74,8 @@ function runnerPath(): string {
 export class RotationService {
   private readonly functions = new Map<string, string>();
   private readonly running = new Map<string, Running>();
+  /** The masks of the secrets being rotated, while they rotate. */
+  private readonly redactors = new Map<string, { fingerprint: string; redactor: Redactor }>();
   private readonly last = new Map<string, RotationOutcome>();
   private readonly stepTimeoutMs: number;
   private closed = false;
@@ -207,13 +209,26 @@ export class RotationService {
       serialization: 'json',
     });
     entry.child = child;
-    const forward = (chunk: Buffer) => {
-      const sink = this.options.onFunctionOutput;
-      if (!sink) return;
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') sink(line, lambdaArn);
+    // The function's own output is passed on masked too, whole lines at a time (a value split between two
+    // writes is masked whole): it is the same code that might quote a value.
+    const output = (stream: NodeJS.ReadableStream | null) => {
+      let partial = '';
+      const emit = (line: string) => {
+        const sink = this.options.onFunctionOutput;
+        if (sink !== undefined && line.trim() !== '')
+          sink(this.redactorFor(secretArn).redact(line), lambdaArn);
+      };
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) emit(line);
+      });
+      stream?.on('end', () => emit(partial));
     };
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
+    output(child.stdout);
+    output(child.stderr);
+    child.once('close', () => this.redactors.delete(secretArn));
     child.on('error', () => {});
     try {
       let id = 0;
@@ -231,7 +246,7 @@ export class RotationService {
           },
           timeoutMs: this.stepTimeoutMs,
         });
-        let error = result.ok ? undefined : this.scrub(secretArn, result.error);
+        let error = result.ok ? undefined : this.redactorFor(secretArn).redact(result.error);
         let code = result.ok ? undefined : result.code;
         if (error === undefined && step === 'finishSecret') {
           error = this.finish(secretArn, versionId);
@@ -353,45 +368,44 @@ export class RotationService {
   }
 
   /**
-   * The message comes from the rotation function's code, which might quote a value; the audit log must never
-   * hold one, so every value of every version of the secret (and each JSON field of it) is masked.
+   * Masks the values of the secret (and of the master secret an alternating-users rotator reads) in text that
+   * came from the rotation function's code, which might quote one: its errors and its output. Every form the
+   * redactor knows (URL-encoded, base64, cut short, ...); only what is secret, so that host, port, user and
+   * database stay readable in the error an operator has to act on. Rebuilt when the secret gets a version
+   * (createSecret adds the new password while the function runs).
    */
-  private scrub(secretArn: string, message: string): string {
+  private redactorFor(secretArn: string): Redactor {
     const { store } = this.options;
-    const values = new Set<string>();
-    const collect = (value: unknown): void => {
-      if (typeof value === 'string') values.add(value);
-      else if (typeof value === 'number') values.add(String(value));
-      else if (value !== null && typeof value === 'object')
-        for (const child of Object.values(value)) collect(child);
-    };
+    const fingerprint = store
+      .versions(secretArn)
+      .map((v) => `${v.versionId}:${v.hasValue}`)
+      .join(',');
+    const cached = this.redactors.get(secretArn);
+    if (cached?.fingerprint === fingerprint) return cached.redactor;
+    const values: string[] = [];
     const collectSecret = (arn: string, depth: number): void => {
       for (const version of store.versions(arn)) {
         const value = version.hasValue ? store.readValue(arn, version.versionId) : undefined;
         if (value === undefined) continue;
         const text = value.kind === 'string' ? value.text : value.bytes.toString('utf8');
-        collect(text);
+        values.push(text);
+        let parsed: unknown;
         try {
-          const parsed: unknown = JSON.parse(text);
-          collect(parsed);
-          // Alternating-users rotators also read the master secret named in `masterarn`.
-          const master = (parsed as { masterarn?: unknown } | null)?.masterarn;
-          const masterRecord =
-            typeof master === 'string' && depth === 0 ? store.findByArn(master) : undefined;
-          if (masterRecord) collectSecret(masterRecord.arn, depth + 1);
+          parsed = JSON.parse(text);
         } catch {
-          // Not JSON: the whole value is already collected.
+          continue; // not JSON: the whole value is what is secret
         }
+        values.push(...secretLeaves(parsed));
+        // Alternating-users rotators also read the master secret named in `masterarn`.
+        const master = (parsed as { masterarn?: unknown } | null)?.masterarn;
+        const masterRecord = typeof master === 'string' && depth === 0 ? store.findByArn(master) : undefined;
+        if (masterRecord) collectSecret(masterRecord.arn, depth + 1);
       }
     };
     collectSecret(secretArn, 0);
-    // A message may quote a value JSON-escaped ("pa\"ss"), so mask that form too.
-    for (const value of [...values]) values.add(JSON.stringify(value).slice(1, -1));
-    let clean = message;
-    for (const value of [...values].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) {
-      clean = clean.split(value).join('*****');
-    }
-    return clean;
+    const redactor = new Redactor(values);
+    this.redactors.set(secretArn, { fingerprint, redactor });
+    return redactor;
   }
 
   /** Starts the rotations whose NextRotationDate has passed. */

@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -39,6 +40,11 @@ export interface SecretRecord {
   /** For a primary: its replicas and their status, in the order they were added. */
   replicas: ReplicaStatus[];
   policy: string | undefined;
+  /**
+   * The policy column does not match its MAC: someone changed the database file without the master key.
+   * Authorization refuses every caller but the admin, who can set the policy again.
+   */
+  policyTampered?: true;
   /** Rotation configuration and state, kept as one JSON document. */
   rotation: Record<string, unknown> | undefined;
 }
@@ -128,7 +134,24 @@ const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   // Replication: a replica row points to its primary; a primary lists its replicas.
   'ALTER TABLE secrets ADD COLUMN primary_arn TEXT',
   "ALTER TABLE secrets ADD COLUMN replicas TEXT NOT NULL DEFAULT '[]'",
+  // ListSecrets pages read only what they return: an index per sort order (rowid, the tiebreak, is in each).
+  'CREATE INDEX secrets_by_created ON secrets(region, created_at)',
+  'CREATE INDEX secrets_by_changed ON secrets(region, last_changed_at)',
+  'CREATE INDEX secrets_by_accessed ON secrets(region, coalesce(last_accessed_at, -1))',
+  // Access rules at rest: each secret's resource policy (or its absence) carries a MAC under a key derived
+  // from the master key; credentials bind their user, policy and service into their sealed key's AAD.
+  'ALTER TABLE secrets ADD COLUMN policy_mac BLOB',
 ];
+
+/** The orders ListSecrets sorts by, as the SQL expression each one's index is on. */
+export const SORT_COLUMNS = {
+  'created-date': 'created_at',
+  // Never accessed sorts before any date, as in AWS's listing.
+  'last-accessed-date': 'coalesce(last_accessed_at, -1)',
+  'last-changed-date': 'last_changed_at',
+  name: 'name',
+} as const;
+export type SortKey = keyof typeof SORT_COLUMNS;
 
 /**
  * Rebuilds the secrets table with a region column and names unique per (region, name), keeping every
@@ -192,6 +215,7 @@ interface SecretRow {
   primary_arn: string | null;
   replicas: string;
   policy: string | null;
+  policy_mac: Buffer | null;
   rotation: string | null;
   data_key: Buffer;
 }
@@ -203,7 +227,30 @@ export interface StoreOptions {
   /** Folder for `secrets.db`; omitted means an in-memory database. */
   dataDir?: string;
   masterKey: Buffer;
+  /**
+   * Told, once per row, about an access rule (a credential, a resource policy) that fails its integrity check:
+   * the database file was changed without the master key. @default a line on standard error
+   */
+  onIntegrityFailure?: (message: string) => void;
 }
+
+interface CredentialRow {
+  access_key_id: string;
+  user_name: string;
+  secret_access_key: Buffer;
+  policy: string;
+  created_at: number;
+  owning_service: string | null;
+}
+
+/** The AAD a credential's secret key is sealed with: everything that decides what the credential may do. */
+const credentialAad = (row: {
+  access_key_id: string;
+  user_name: string;
+  policy: string;
+  owning_service: string | null;
+}): string =>
+  `credential:${row.access_key_id}\u0000${row.user_name}\u0000${row.policy}\u0000${row.owning_service ?? ''}`;
 
 /**
  * Secrets, versions, staging labels and credentials in SQLite. WAL with `synchronous=FULL`, so a
@@ -222,12 +269,24 @@ export class Store {
    * database, and the database is the truth.
    */
   private readonly cache = new Map<string, CachedSecret>();
+  /** One prepared statement per listing order (at most 16). */
+  private readonly orderedStatements = new Map<string, Database.Statement>();
   /** region + name -> ARN for cached entries; checked against the entry on use. */
   private readonly arnByName = new Map<string, string>();
   private readonly stmt;
+  /** Derived from the master key: authenticates the access rules kept in the database. */
+  private readonly rulesKey: Buffer;
+  private readonly onIntegrityFailure: (message: string) => void;
+  /** Rows already reported as failing their integrity check, so each is reported once. */
+  private readonly reported = new Set<string>();
 
   constructor(options: StoreOptions) {
     this.masterKey = options.masterKey;
+    this.rulesKey = Buffer.from(
+      hkdfSync('sha256', options.masterKey, Buffer.alloc(0), 'coffer-local access rules', 32),
+    );
+    this.onIntegrityFailure =
+      options.onIntegrityFailure ?? ((message) => process.stderr.write(`coffer local: ${message}\n`));
     let file = ':memory:';
     if (options.dataDir !== undefined) {
       mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -243,6 +302,7 @@ export class Store {
       this.db.pragma('foreign_keys = ON');
       this.migrate();
       this.checkMasterKey();
+      this.protectAccessRules();
       this.stmt = this.prepare();
     } catch (error) {
       // A refused start (wrong master key) must not keep the database open and locked.
@@ -300,6 +360,62 @@ export class Store {
     }
   }
 
+  /**
+   * Data dirs written before access rules were authenticated get their MACs and rebound credential seals on
+   * the first open with the master key (their content is trusted once, as it was before). From then on a row
+   * changed without the master key fails its check.
+   */
+  private protectAccessRules(): void {
+    const done = this.db.prepare('SELECT 1 FROM meta WHERE key = ?').get('access_rules');
+    if (done) return;
+    this.db.transaction(() => {
+      const setMac = this.db.prepare('UPDATE secrets SET policy_mac = ? WHERE arn = ?');
+      for (const row of this.db.prepare('SELECT arn, policy FROM secrets').all() as {
+        arn: string;
+        policy: string | null;
+      }[]) {
+        setMac.run(this.policyMac(row.arn, row.policy), row.arn);
+      }
+      const reseal = this.db.prepare('UPDATE credentials SET secret_access_key = ? WHERE access_key_id = ?');
+      for (const row of this.db.prepare('SELECT * FROM credentials').all() as CredentialRow[]) {
+        const key = open(this.masterKey, row.secret_access_key, `credential:${row.access_key_id}`);
+        reseal.run(seal(this.masterKey, key, credentialAad(row)), row.access_key_id);
+      }
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('access_rules', Buffer.from('1'));
+    })();
+  }
+
+  /** The MAC of a secret's resource policy, or of its having none. */
+  private policyMac(arn: string, policy: string | null): Buffer {
+    return createHmac('sha256', this.rulesKey)
+      .update(`policy\u0000${arn}\u0000${policy ?? ''}`)
+      .digest();
+  }
+
+  private reportOnce(key: string, message: string): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.onIntegrityFailure(message);
+  }
+
+  /** A secret row as a record, its policy checked against its MAC. */
+  private record(row: SecretRow): SecretRecord {
+    const record = toRecord(row);
+    const expected = this.policyMac(row.arn, row.policy);
+    if (
+      row.policy_mac === null ||
+      row.policy_mac.length !== expected.length ||
+      !timingSafeEqual(row.policy_mac, expected)
+    ) {
+      record.policyTampered = true;
+      this.reportOnce(
+        `policy:${row.arn}`,
+        `the resource policy of ${row.arn} fails its integrity check: the data dir was changed without the master key. Every call on the secret is refused but the admin's, who can set the policy again (PutResourcePolicy or DeleteResourcePolicy).`,
+      );
+    }
+    return record;
+  }
+
   private prepare() {
     const db = this.db;
     return {
@@ -314,9 +430,9 @@ export class Store {
       ),
       insertSecret: db.prepare(
         `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, tagged,
-           type, owning_service, primary_arn, data_key)
+           type, owning_service, primary_arn, data_key, policy_mac)
          VALUES (@arn, @region, @name, @description, @kmsKeyId, @createdAt, @lastChangedAt, @tags, @tagged,
-           @type, @owningService, @primaryArn, @dataKey)`,
+           @type, @owningService, @primaryArn, @dataKey, @policyMac)`,
       ),
       deleteSecret: db.prepare<[string]>('DELETE FROM secrets WHERE arn = ?'),
       dueForPurge: db.prepare<[number], { arn: string }>(
@@ -360,17 +476,7 @@ export class Store {
       touchVersion: db.prepare<[number, string, string]>(
         'UPDATE versions SET last_accessed_at = ? WHERE secret_arn = ? AND version_id = ?',
       ),
-      credentials: db.prepare<
-        [],
-        {
-          access_key_id: string;
-          user_name: string;
-          secret_access_key: Buffer;
-          policy: string;
-          created_at: number;
-          owning_service: string | null;
-        }
-      >('SELECT * FROM credentials ORDER BY created_at'),
+      credentials: db.prepare<[], CredentialRow>('SELECT * FROM credentials ORDER BY created_at'),
       insertCredential: db.prepare(
         `INSERT INTO credentials (access_key_id, user_name, secret_access_key, policy, created_at, owning_service)
          VALUES (@accessKeyId, @userName, @secret, @policy, @createdAt, @owningService)`,
@@ -410,8 +516,50 @@ export class Store {
   }
 
   /** Every secret (of one region, when given), oldest first. */
+  /**
+   * A region's secrets in a listing order, starting after a keyset position (a sort value and the rowid that
+   * breaks ties). Rows are read from the order's index a chunk at a time as the caller iterates, so a page
+   * costs what it returns; between chunks the connection is free for the caller's own queries.
+   */
+  *ordered(
+    region: string,
+    by: SortKey,
+    order: 'asc' | 'desc',
+    after?: readonly [number | string, number],
+  ): Generator<SecretRecord> {
+    const chunk = 128;
+    let position = after;
+    for (;;) {
+      const rows = this.orderedStatement(by, order, position !== undefined).all(
+        ...(position === undefined ? [region, chunk] : [region, position[0], position[1], chunk]),
+      ) as (SecretRow & { sort_value: number | string })[];
+      for (const row of rows) yield this.record(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < chunk) return;
+      position = [last.sort_value, last.rowid];
+    }
+  }
+
+  private orderedStatement(by: SortKey, order: 'asc' | 'desc', hasPosition: boolean): Database.Statement {
+    const key = `${by} ${order} ${hasPosition}`;
+    let statement = this.orderedStatements.get(key);
+    if (statement === undefined) {
+      // Column names and directions come from the fixed table above, never from input.
+      const column = SORT_COLUMNS[by];
+      const [direction, compare] = order === 'asc' ? ['ASC', '>'] : ['DESC', '<'];
+      const where = hasPosition ? `AND (${column}, rowid) ${compare} (?, ?)` : '';
+      statement = this.db.prepare(
+        `SELECT rowid, *, ${column} AS sort_value FROM secrets WHERE region = ? ${where} ORDER BY ${column} ${direction}, rowid ${direction} LIMIT ?`,
+      );
+      this.orderedStatements.set(key, statement);
+    }
+    return statement;
+  }
+
   all(region?: string): SecretRecord[] {
-    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map(toRecord);
+    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map((row) =>
+      this.record(row),
+    );
   }
 
   createSecret(
@@ -436,6 +584,8 @@ export class Store {
       owningService: record.owningService ?? null,
       primaryArn: record.primaryArn ?? null,
       dataKey: seal(this.masterKey, dataKey, `datakey:${record.arn}`),
+      // A new secret has no resource policy; its MAC says so.
+      policyMac: this.policyMac(record.arn, null),
     });
     this.dataKeys.set(record.arn, dataKey);
   }
@@ -473,7 +623,10 @@ export class Store {
     if ('type' in patch) columns.type = patch.type ?? null;
     if ('primaryArn' in patch) columns.primary_arn = patch.primaryArn ?? null;
     if ('replicas' in patch) columns.replicas = JSON.stringify(patch.replicas ?? []);
-    if ('policy' in patch) columns.policy = patch.policy ?? null;
+    if ('policy' in patch) {
+      columns.policy = patch.policy ?? null;
+      columns.policy_mac = this.policyMac(arn, patch.policy ?? null);
+    }
     if ('rotation' in patch) columns.rotation = patch.rotation ? JSON.stringify(patch.rotation) : null;
     const names = Object.keys(columns);
     if (names.length === 0) return;
@@ -525,6 +678,16 @@ export class Store {
     // A copy: the caller may change the map; the label lists in it are frozen.
     if (entry !== undefined) return new Map(this.stagesOf(entry).byVersion);
     return groupStages(this.stmt.stagesOf.all(arn)).byVersion;
+  }
+
+  /** The staging labels of one version (frozen; empty when it has none), without copying the others. */
+  stagesOfVersion(arn: string, versionId: string): readonly string[] {
+    const entry = this.cached(arn);
+    const stages =
+      entry === undefined
+        ? groupStages(this.stmt.stagesOf.all(arn)).byVersion.get(versionId)
+        : this.stagesOf(entry).byVersion.get(versionId);
+    return stages ?? NO_STAGES;
   }
 
   versionExists(arn: string, versionId: string): boolean {
@@ -608,19 +771,31 @@ export class Store {
     });
   }
 
+  /** The credentials whose rows are intact; one changed without the master key is left out, and reported. */
   credentials(): StoredCredential[] {
-    return this.stmt.credentials.all().map((row) => ({
-      accessKeyId: row.access_key_id,
-      userName: row.user_name,
-      secretAccessKey: open(
-        this.masterKey,
-        row.secret_access_key,
-        `credential:${row.access_key_id}`,
-      ).toString('utf8'),
-      policy: row.policy,
-      createdAt: row.created_at,
-      owningService: row.owning_service ?? undefined,
-    }));
+    return this.stmt.credentials.all().flatMap((row) => {
+      let secretAccessKey: string;
+      try {
+        secretAccessKey = open(this.masterKey, row.secret_access_key, credentialAad(row)).toString('utf8');
+      } catch (error) {
+        if (!(error instanceof DecryptError)) throw error;
+        this.reportOnce(
+          `credential:${row.access_key_id}`,
+          `credential ${row.user_name} (${row.access_key_id}) fails its integrity check: its user, policy or service was changed without the master key. It is refused; remove it and add it again with \`coffer credentials\`.`,
+        );
+        return [];
+      }
+      return [
+        {
+          accessKeyId: row.access_key_id,
+          userName: row.user_name,
+          secretAccessKey,
+          policy: row.policy,
+          createdAt: row.created_at,
+          owningService: row.owning_service ?? undefined,
+        },
+      ];
+    });
   }
 
   addCredential(credential: StoredCredential): void {
@@ -630,7 +805,12 @@ export class Store {
       secret: seal(
         this.masterKey,
         Buffer.from(credential.secretAccessKey, 'utf8'),
-        `credential:${credential.accessKeyId}`,
+        credentialAad({
+          access_key_id: credential.accessKeyId,
+          user_name: credential.userName,
+          policy: credential.policy,
+          owning_service: credential.owningService ?? null,
+        }),
       ),
       policy: credential.policy,
       createdAt: credential.createdAt,
@@ -674,7 +854,7 @@ export class Store {
       if (oldest !== undefined) this.invalidate(oldest);
     }
     const entry: CachedSecret = {
-      record: freezeRecord(toRecord(row)),
+      record: freezeRecord(this.record(row)),
       stages: undefined,
       versions: new Map(),
     };
@@ -739,6 +919,8 @@ export class Store {
     this.db.close();
   }
 }
+
+const NO_STAGES: readonly string[] = Object.freeze([]);
 
 /** Bounds for the read cache (it holds decrypted values, each up to 64 KiB). */
 const MAX_CACHED_SECRETS = 1024;
