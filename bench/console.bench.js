@@ -98,6 +98,7 @@ try {
     ['  by last changed, newest first', '/console/secrets?sort=last-changed-date&order=desc'],
     ['  search "database" in all fields', '/console/secrets?q=database'],
     ['  100 per page', '/console/secrets?size=100'],
+    ['  rotation on (filtered by the console: 1,000 read)', '/console/secrets?rotation=on'],
   ];
   const rows = [];
   let firstPageFirstByte = 0;
@@ -122,7 +123,7 @@ try {
   rows.push(['peer: ListSecrets (50 by name) via the SDK', ms(median(api)), ms(percentile(api, 90)), '']);
   printTable(
     [
-      { title: `Time to first byte, from Node (${RUNS} runs)`, width: 44, align: 'left' },
+      { title: `Time to first byte, from Node (${RUNS} runs)`, width: 52, align: 'left' },
       { title: 'median', width: 9 },
       { title: 'p90', width: 9 },
       { title: 'page', width: 9 },
@@ -168,7 +169,7 @@ try {
       );
       printTable(
         [
-          { title: 'Secrets page in Chromium', width: 44, align: 'left' },
+          { title: 'Secrets page in Chromium', width: 52, align: 'left' },
           { title: 'median', width: 9 },
           { title: 'p90', width: 9 },
         ],

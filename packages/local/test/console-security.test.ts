@@ -131,6 +131,10 @@ describe('the web console over HTTP', () => {
 
     const page = await get('/console/secrets', cookie.split(';')[0] ?? '');
     expect(page.status).toBe(200);
+    // The spent link, opened again in the browser it signed in: no error, just the console.
+    const reopened = await send(link, { headers: { cookie: cookie.split(';')[0] ?? '' } });
+    expect(reopened.status).toBe(303);
+    expect(reopened.headers['set-cookie']).toBeUndefined();
     expect(page.body).toContain('console/app-db');
   });
 

@@ -174,6 +174,11 @@ export class WebConsole {
     if (path === '/console/login' && method === 'GET') {
       const token = url.searchParams.get('token') ?? '';
       const redeemed = token === '' ? undefined : sessions.redeem(token, now);
+      if (redeemed === undefined && sessions.find(req.headers.cookie, now) !== undefined) {
+        // A spent link opened again in a browser that is signed in already: nothing to refuse.
+        this.redirect(res, '/console/secrets');
+        return;
+      }
       if (redeemed === undefined) {
         this.page(res, 401, this.signInNeeded(token !== ''));
         return;
@@ -275,7 +280,7 @@ export class WebConsole {
         200,
         this.message(
           'Signed out',
-          "You are signed out. Start a new session with a fresh link from `coffer serve` (or the server's loginUrl()).",
+          'You are signed out. A new session needs a new sign-in link: restart coffer serve, or call console.loginUrl() on the server from code.',
         ),
         {
           'set-cookie': this.live.sessions.clearCookie(),
