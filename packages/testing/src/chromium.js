@@ -61,7 +61,19 @@ export async function launchChromium(options = {}) {
   const args = [...FLAGS, `--user-data-dir=${profile}`];
   if (options.hostResolverRules !== undefined)
     args.push(`--host-resolver-rules=${options.hostResolverRules}`);
-  const child = spawn(program, [...args, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, so that close() can end the helper processes (renderers, zygote) with it.
+  const child = spawn(program, [...args, 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', killGroup);
   let log = '';
   const endpoint = await new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -87,18 +99,34 @@ export async function launchChromium(options = {}) {
   let closing;
   const close = () => {
     closing ??= (async () => {
+      // Browser.close lets Chromium shut down in order (and finish writing its profile) before it exits.
+      const cdp = await browser.newBrowserCDPSession().catch(() => undefined);
+      await cdp?.send('Browser.close').catch(() => {});
       await browser.close().catch(() => {});
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        const timer = setTimeout(killGroup, 5_000);
         await exited;
         clearTimeout(timer);
       }
-      // Chromium's helper processes may still be writing for a moment after the browser exits.
-      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      killGroup();
+      process.off('exit', killGroup);
+      await removeProfile(profile);
     })();
     return closing;
   };
   return { browser, version: browser.version(), close };
+}
+
+/** Removes the profile; a helper process still exiting may write to it for a moment, so it is tried for 10 s. */
+async function removeProfile(profile) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmSync(profile, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
