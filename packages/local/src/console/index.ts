@@ -136,6 +136,15 @@ export class WebConsole {
   /** Answers one console request. Never throws. */
   serve(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch((error: unknown) => {
+      if (error instanceof ConsoleApiError && !res.headersSent) {
+        // The console's own credential was refused (removed while the server runs, say).
+        this.page(
+          res,
+          error.status,
+          this.message('The console cannot act', `${error.code}: ${error.message}`),
+        );
+        return;
+      }
       this.parts.onInternalError(error);
       if (!res.headersSent)
         this.page(
