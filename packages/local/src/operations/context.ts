@@ -28,6 +28,8 @@ export interface OperationContext {
   readonly caller: Credential;
   /** Set by the operation so the audit entry can name the secret it touched. */
   secretArn?: string;
+  /** The id the caller asked for, so that a call refused before a secret was found (denied, not found) names it too. */
+  secretId?: string;
   /** Runs rotation functions (RotateSecret); absent when the handler is used without a server. */
   rotation?: RotationService;
 }
@@ -216,6 +218,7 @@ export function resolveSecret(
   action: string,
   options: ResolveOptions = {},
 ): SecretRecord {
+  ctx.secretId = secretId;
   const record = findSecret(ctx, secretId);
   authorize(ctx, action, targetOf(ctx, secretId, record));
   if (!record) throw secretNotFound();
