@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { type Credential, isAdmin } from '../auth/credentials.js';
 import { evaluate, type PolicyDocument } from '../auth/policy.js';
 import {
@@ -112,14 +113,19 @@ export function authorize(ctx: OperationContext, action: string, target: AuthTar
   );
 }
 
-const parsedPolicies = new Map<string, PolicyDocument>();
+/**
+ * Stored resource policies, parsed once (and so compiled once by the policy engine) while they are unchanged.
+ * Bounded by count and by the policies' total length, since their compiled patterns stay alive with them.
+ */
+const parsedPolicies = new LRUCache<string, PolicyDocument>({
+  max: 256,
+  maxSize: 1 << 20,
+  sizeCalculation: (_policy, text) => text.length,
+});
 
-/** A stored resource policy, parsed once (and so compiled once by the policy engine) while it is unchanged. */
 function parsedPolicy(text: string): PolicyDocument {
   let policy = parsedPolicies.get(text);
   if (policy === undefined) {
-    // Bounded: one per distinct policy text.
-    if (parsedPolicies.size >= 256) parsedPolicies.clear();
     policy = JSON.parse(text) as PolicyDocument;
     parsedPolicies.set(text, policy);
   }
