@@ -20,10 +20,10 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import autocannon from 'autocannon';
 import { startAgent } from '../packages/agent/dist/index.js';
 import { startLocalSecretsManager } from '../packages/local/dist/index.js';
-import { killChildren, machineLine, median, percentile, printTable, startServer } from './lib.js';
+import { load as loadCell } from './http-load.js';
+import { killChildren, machineLine, median, printTable, startServer } from './lib.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -40,29 +40,14 @@ const READ_EVERY_MS = 10;
 
 // --- throughput and latency ----------------------------------------------------------------------------
 
-/** One autocannon cell; latencies per response at sub-millisecond resolution. */
-async function load(target, connections, seconds) {
-  const latencies = [];
-  let errors = 0;
-  const instance = autocannon({
+/** One autocannon cell against an agent target (a GET with its token header). */
+const load = (target, connections, seconds) =>
+  loadCell({
     url: `${target.endpoint}${target.path}`,
     connections,
-    pipelining: 1,
-    duration: seconds,
-    headers: target.headers,
+    seconds,
+    request: { method: 'GET', headers: target.headers },
   });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode === 200) latencies.push(responseTime);
-    else errors++;
-  });
-  const result = await instance;
-  return {
-    rps: latencies.length / (result.duration || seconds),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    errors: errors + result.errors + result.timeouts,
-  };
-}
 
 const summary = (cells) => ({
   rps: median(cells.map((c) => c.rps)),

@@ -65,11 +65,17 @@ function installCleanup() {
 
 /**
  * Forks `server-child.js <kind>` and waits for its address.
- * @param {'local' | 'noop' | 'agent'} kind
+ * @param {'local' | 'local-disk' | 'noop' | 'agent'} kind
+ * @param {string[]} [execArgv] node flags for the child
+ * @param {Record<string, string>} [env] variables added to the child's environment
  */
-export function startServer(kind, execArgv = []) {
+export function startServer(kind, execArgv = [], env = {}) {
   installCleanup();
-  const child = fork(SERVER_CHILD, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SERVER_CHILD, [kind], {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {

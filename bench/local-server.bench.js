@@ -18,12 +18,9 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import autocannon from 'autocannon';
 import { printCpuProfileSummary } from './cpuprofile.js';
-import { killChildren, loadLine, machineLine, median, printTable, startServer } from './lib.js';
+import { load as loadCell, signGetSecretValue } from './http-load.js';
+import { killChildren, loadLine, machineLine, median, percentile, printTable, startServer } from './lib.js';
 
 // The SDK warns once that future versions will need Node 22; that is not what this bench is about.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -45,89 +42,21 @@ const SECRET_STRING = '{"user":"app","password":"correct horse battery staple"}'
 
 // --- requests -----------------------------------------------------------------------------------------
 
-/** A GetSecretValue request signed with the server's credentials (valid for 5 minutes, no nonce). */
-async function signGetSecretValue(server) {
-  const body = JSON.stringify({ SecretId: SECRET_ID });
-  const host = `127.0.0.1:${server.port}`;
-  const signer = new SignatureV4({
-    credentials: server.credentials,
-    region: server.region,
-    service: 'secretsmanager',
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      port: server.port,
-      path: '/',
-      headers: {
-        host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'secretsmanager.GetSecretValue',
-        'content-length': String(Buffer.byteLength(body)),
-      },
-      body,
-    }),
-  );
-  return { method: 'POST', path: '/', headers: { ...signed.headers }, body };
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 function stats(latencies) {
-  const sorted = Float64Array.from(latencies).sort();
   let sum = 0;
-  for (const value of sorted) sum += value;
+  for (const value of latencies) sum += value;
   return {
-    count: sorted.length,
-    mean: sum / sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
+    count: latencies.length,
+    mean: sum / latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
   };
 }
 
-// --- load (autocannon) --------------------------------------------------------------------------------
-
-/**
- * Drives `server` with `connections` keep-alive clients for `seconds`, replaying one freshly signed
- * request. Latencies are recorded per response at sub-millisecond resolution (autocannon's own
- * histogram is in whole milliseconds).
- */
+/** One load cell of GetSecretValue against `server`, with the server's CPU per request. */
 async function load(server, connections, seconds) {
-  const request = await signGetSecretValue(server);
-  // autocannon writes Host and Content-Length itself, from the same values we signed.
-  const { host, 'content-length': _length, ...headers } = request.headers;
-  const latencies = [];
-  let errors = 0;
-  const instance = autocannon({
-    url: server.endpoint,
-    connections,
-    pipelining: 1,
-    duration: seconds,
-    method: request.method,
-    headers: { ...headers, host },
-    body: request.body,
-  });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode === 200) latencies.push(responseTime);
-    else errors++;
-  });
-  const cpuBefore = await server.cpuMicros();
-  const result = await instance;
-  const cpu = (await server.cpuMicros()) - cpuBefore;
-  const s = stats(latencies);
-  return {
-    rps: s.count / (result.duration || seconds),
-    cpuPerRequest: cpu / Math.max(1, s.count + errors),
-    p50: s.p50,
-    p99: s.p99,
-    errors: errors + result.errors + result.timeouts,
-  };
+  const request = await signGetSecretValue(server, SECRET_ID);
+  return loadCell({ url: server.endpoint, connections, seconds, request, cpuMicros: server.cpuMicros });
 }
 
 // --- SDK per-call overhead ------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // A server under test, run in its own process (forked by a bench with an IPC channel) so the load
 // generator and the server never share an event loop.
 //
-//   node bench/server-child.js local   the Coffer local Secrets Manager (SigV4 verification on)
+//   node bench/server-child.js local   the Coffer local Secrets Manager (SigV4 verification on), in memory
+//   node bench/server-child.js local-disk   the same with a fresh data dir: an encrypted database and the audit file
+//                                      (BENCH_LOCAL_DIST: another build's packages/local/dist/index.js, to compare builds)
 //   node bench/server-child.js noop    a plain node:http server answering every request with a fixed JSON body
 //   node bench/server-child.js agent   `coffer agent` (@coffer/agent) in front of the Secrets Manager named by the
 //                                      JSON in BENCH_AGENT_UPSTREAM ({ endpoint, region, credentials }); its token
@@ -11,7 +13,11 @@
 // `{ type: 'cpu', usage: process.cpuUsage() }` (so a bench can compute CPU time per request), and serves until
 // the parent sends 'stop', disconnects (e.g. it crashed), or a SIGINT/SIGTERM arrives. It always
 // exits through process.exit() so that `--cpu-prof` gets to write its profile.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const kind = process.argv[2];
 
@@ -56,9 +62,24 @@ async function startNoop() {
   };
 }
 
-async function startLocal() {
-  const { startLocalSecretsManager } = await import('../packages/local/dist/index.js');
-  return startLocalSecretsManager({ port: 0, inMemory: true, host: '127.0.0.1' });
+async function startLocal({ onDisk }) {
+  const dist = process.env.BENCH_LOCAL_DIST
+    ? pathToFileURL(process.env.BENCH_LOCAL_DIST).href
+    : '../packages/local/dist/index.js';
+  const { startLocalSecretsManager } = await import(dist);
+  if (!onDisk) return startLocalSecretsManager({ port: 0, inMemory: true, host: '127.0.0.1' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-data-'));
+  const server = await startLocalSecretsManager({ port: 0, dataDir, host: '127.0.0.1' });
+  return {
+    endpoint: server.endpoint,
+    port: server.port,
+    region: server.region,
+    credentials: server.credentials,
+    close: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startAgentChild() {
@@ -83,12 +104,16 @@ async function startAgentChild() {
 }
 
 async function main() {
-  if (kind !== 'local' && kind !== 'noop' && kind !== 'agent') {
-    throw new Error(`usage: node bench/server-child.js local|noop|agent (got ${String(kind)})`);
+  if (!['local', 'local-disk', 'noop', 'agent'].includes(kind)) {
+    throw new Error(`usage: node bench/server-child.js local|local-disk|noop|agent (got ${String(kind)})`);
   }
   if (!process.send) throw new Error('server-child.js must be forked with an IPC channel.');
   const server =
-    kind === 'local' ? await startLocal() : kind === 'agent' ? await startAgentChild() : await startNoop();
+    kind === 'local' || kind === 'local-disk'
+      ? await startLocal({ onDisk: kind === 'local-disk' })
+      : kind === 'agent'
+        ? await startAgentChild()
+        : await startNoop();
 
   let stopping = false;
   const stop = async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,8 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { clientFor, exportsIn, serverFromEnv } from '@coffer/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { clientFor, exportsIn, serverFromEnv, startTestServer } from '@coffer/testing';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const run = promisify(execFile);
@@ -98,12 +98,8 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     const client = clientFor(serverFromEnv(vars));
     await client.send(new CreateSecretCommand({ Name: 'cli/audited', SecretString: canary }));
     await client.send(new GetSecretValueCommand({ SecretId: 'cli/audited' }));
-    // The audit file is written asynchronously; poll until both calls are there.
-    let audit = await coffer('audit', '--data-dir', dataDir, '--json');
-    for (let i = 0; i < 40 && audit.stdout.trim().split('\n').length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      audit = await coffer('audit', '--data-dir', dataDir, '--json');
-    }
+    // A call is acknowledged only once its audit line is in the file.
+    const audit = await coffer('audit', '--data-dir', dataDir, '--json');
     const entries = audit.stdout
       .trim()
       .split('\n')
@@ -121,6 +117,65 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   });
+
+  it('audit --follow keeps following the log as the server rotates it, and misses no call', async () => {
+    const dataDir = tempDir();
+    // Small files, so that a few dozen calls rotate the log several times, sometimes twice between two polls.
+    const server = await startTestServer({ dataDir, auditLog: { maxBytes: 4096, maxFiles: 4 } });
+    const client = clientFor(server);
+    await client.send(new CreateSecretCommand({ Name: 'cli/followed', SecretString: 'v' }));
+    const follower = spawn(process.execPath, [BIN, 'audit', '--follow', '--json', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let followed = '';
+    follower.stdout?.on('data', (chunk: Buffer) => {
+      followed += chunk.toString();
+    });
+    const seen = () =>
+      followed
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => (JSON.parse(line) as { requestId: string }).requestId);
+    try {
+      // Following from the first call on: it has printed the backlog.
+      await vi.waitFor(() => expect(seen()).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      for (let i = 0; i < 60; i++) {
+        await client.send(new GetSecretValueCommand({ SecretId: 'cli/followed' }));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const expected = server.audit.recent().map((entry) => entry.requestId);
+      expect(
+        readdirSync(dataDir).filter((name) => name.startsWith('audit.log.')).length,
+      ).toBeGreaterThanOrEqual(3);
+      await vi.waitFor(() => expect(seen()).toEqual(expected), { timeout: 5000, interval: 100 });
+    } finally {
+      follower.kill('SIGTERM');
+      await exited(follower);
+      await server.close();
+    }
+  });
+
+  it.skipIf(Boolean((process.features as { typescript?: unknown }).typescript))(
+    'serve refuses a TypeScript rotation function that this Node cannot run, before it starts',
+    async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'rotate.ts'), 'export const handler = async (): Promise<void> => {};\n');
+      const arn = 'arn:aws:lambda:us-east-1:123456789012:function:rotate';
+      const result = await coffer(
+        'serve',
+        '--in-memory',
+        '--port',
+        '0',
+        '--rotation-function',
+        `${arn}=${join(dir, 'rotate.ts')}`,
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^coffer: Node v[\d.]+ cannot load the TypeScript rotation function .*compile it to JavaScript first/m,
+      );
+    },
+  );
 
   it('serve --regions restricts the regions on the one endpoint; env prints any of them with --region', async () => {
     const dataDir = tempDir();

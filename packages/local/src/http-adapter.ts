@@ -50,8 +50,10 @@ export async function listenHttp(
   port: number,
   host: string,
   limits: ConnectionLimits = {},
+  beforeAnswer: () => void = () => {},
   route?: HttpRoute,
 ): Promise<HttpListener> {
+  const outbox = new Outbox(beforeAnswer);
   const { maxConnections, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = {
     ...CONNECTION_DEFAULTS,
     ...limits,
@@ -66,7 +68,7 @@ export async function listenHttp(
     },
     (req, res) => {
       if (route?.claims(req.url)) route.serve(req, res);
-      else serveHttp(handler, req, res);
+      else serveHttp(handler, outbox, req, res);
     },
   );
   server.keepAliveTimeout = keepAliveTimeoutMs;
@@ -146,34 +148,47 @@ function send(res: ServerResponse, response: WireResponse, close = false): void 
  * done. Writing each at once costs the client a wake-up per answer (a loopback write wakes the
  * reader, which goes back to sleep before the next answer); written back to back, one wake-up
  * serves the whole batch. That was a third of the server's CPU per request at 50 connections.
+ * `beforeAnswer` runs first: the server writes the turn's audit lines there, so no call is
+ * acknowledged before its line is in the file.
  */
-let outboxResponses: ServerResponse[] = [];
-let outboxBodies: WireResponse[] = [];
+class Outbox {
+  private responses: ServerResponse[] = [];
+  private bodies: WireResponse[] = [];
 
-function flushOutbox(): void {
-  const responses = outboxResponses;
-  const bodies = outboxBodies;
-  outboxResponses = [];
-  outboxBodies = [];
-  for (let i = 0; i < responses.length; i++) {
-    const res = responses[i] as ServerResponse;
+  constructor(private readonly beforeAnswer: () => void) {}
+
+  private readonly flush = (): void => {
+    const responses = this.responses;
+    const bodies = this.bodies;
+    this.responses = [];
+    this.bodies = [];
     try {
-      send(res, bodies[i] as WireResponse);
+      this.beforeAnswer();
     } catch {
-      // One answer that cannot be written must not hold back the others.
-      res.destroy();
+      // Without its audit line no call is acknowledged: the connections are dropped, the clients retry.
+      for (const res of responses) res.destroy();
+      return;
     }
+    for (let i = 0; i < responses.length; i++) {
+      const res = responses[i] as ServerResponse;
+      try {
+        send(res, bodies[i] as WireResponse);
+      } catch {
+        // One answer that cannot be written must not hold back the others.
+        res.destroy();
+      }
+    }
+  };
+
+  sendSoon(res: ServerResponse, response: WireResponse): void {
+    if (this.responses.length === 0) setImmediate(this.flush);
+    this.responses.push(res);
+    this.bodies.push(response);
   }
 }
 
-function sendSoon(res: ServerResponse, response: WireResponse): void {
-  if (outboxResponses.length === 0) setImmediate(flushOutbox);
-  outboxResponses.push(res);
-  outboxBodies.push(response);
-}
-
 /** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
-function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerResponse): void {
+function serveHttp(handler: WireHandler, outbox: Outbox, req: IncomingMessage, res: ServerResponse): void {
   const tooLarge = () => {
     const wire = requestTooLarge(`Request body exceeds ${MAX_BODY_BYTES} bytes.`).toWire();
     const headers = { 'content-type': 'application/x-amz-json-1.1', ...wire.headers };
@@ -215,9 +230,9 @@ function serveHttp(handler: WireHandler, req: IncomingMessage, res: ServerRespon
         sourceIp: req.socket.remoteAddress ?? 'unknown',
       })
       .then(
-        (response) => sendSoon(res, response),
+        (response) => outbox.sendSoon(res, response),
         () =>
-          sendSoon(res, {
+          outbox.sendSoon(res, {
             status: 500,
             headers: { 'content-type': 'application/x-amz-json-1.1' },
             body: '{"__type":"InternalServiceError","Message":"Internal error"}',

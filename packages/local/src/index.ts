@@ -11,7 +11,7 @@ export {
   type RunningServer,
   writeRunningServer,
 } from './admin.js';
-export type { AuditEntry } from './audit/audit-log.js';
+export { AUDIT_LOG_DEFAULTS, type AuditEntry } from './audit/audit-log.js';
 export type { Credential, NewCredential } from './auth/credentials.js';
 export type { PolicyDocument, PolicyStatement } from './auth/policy.js';
 export type { ConsoleOptions } from './console/index.js';

@@ -85,6 +85,7 @@ export class RequestHandler {
     const target = request.headers['x-amz-target'] ?? '';
     const operationName = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     let secretArn: string | undefined;
+    let secretId: string | undefined;
     let response: WireResponse;
     let errorCode: string | undefined;
     try {
@@ -110,6 +111,7 @@ export class RequestHandler {
         response = { status: 200, headers: responseHeaders(requestId), body: JSON.stringify(output) };
       } finally {
         secretArn = ctx.secretArn;
+        secretId = ctx.secretId;
       }
     } catch (error) {
       const awsError = error instanceof AwsError ? error : this.internal(error);
@@ -126,6 +128,7 @@ export class RequestHandler {
       entry.region = caller.region;
     }
     if (secretArn !== undefined) entry.secretArn = secretArn;
+    else if (secretId !== undefined) entry.secretId = secretId;
     entry.operation = operationName || '(none)';
     entry.sourceIp = request.sourceIp;
     const userAgent = request.headers['user-agent'];

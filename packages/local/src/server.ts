@@ -2,7 +2,7 @@
  * startLocalSecretsManager: builds the parts (store, credentials, audit log, rotation, request
  * handler), puts them on a socket, runs the purge and rotation timers, and closes it all in order.
  */
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog, type AuditLogOptions } from './audit/audit-log.js';
 import { type Credential, CredentialRegistry, type NewCredential } from './auth/credentials.js';
 import { type ConsoleOptions, isConsolePath, WebConsole } from './console/index.js';
 import {
@@ -36,6 +36,8 @@ export interface LocalSecretsManagerOptions {
    * idle keep-alive connection may take. @default 1024 connections, 10 s, 30 s, 15 s
    */
   connections?: ConnectionLimits;
+  /** The audit log's rotation: `<data dir>/audit.log` becomes `.1` at `maxBytes`, keeping `maxFiles`. @default 64 MiB, 4 */
+  auditLog?: Pick<AuditLogOptions, 'maxBytes' | 'maxFiles'>;
   /** Where the database, master key and audit log live. @default the user's data directory, e.g. ~/.local/share/coffer */
   dataDir?: string;
   /** Keep everything in memory and write nothing to disk (tests, demos). @default false */
@@ -220,7 +222,16 @@ async function start(
   const registry = new CredentialRegistry(store, accountId);
   const firstStart = registry.list().length === 0;
   const admin = registry.admin();
-  const audit = new AuditLog(dataDir === undefined ? {} : { file: auditLogPath(dataDir) });
+  let audit: AuditLog;
+  try {
+    audit = new AuditLog({
+      ...options.auditLog,
+      ...(dataDir !== undefined && { file: auditLogPath(dataDir) }),
+    });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const onInternalError =
     options.onInternalError ?? ((error: unknown) => console.error('coffer local: internal error', error));
   const clock = options.now ?? Date.now;
@@ -272,11 +283,13 @@ async function start(
       );
     }
     const pages = web;
+    // Each turn's audit lines are written before its answers are sent: an acknowledged call is in the file.
     http = await listenHttp(
       handler,
       options.port ?? DEFAULT_PORT,
       host,
       options.connections,
+      audit.flush,
       pages && { claims: isConsolePath, serve: (req, res) => pages.serve(req, res) },
     );
   } catch (error) {

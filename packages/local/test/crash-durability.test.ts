@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -148,5 +148,49 @@ describe('crash durability', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('has the audit line of every acknowledged call on disk after SIGKILL mid-stream', async () => {
+    const dataDir = join(root, 'audited');
+    const script = join(root, 'child-audit.mjs');
+    writeFileSync(script, CHILD);
+    const started = await startChild(script, dataDir);
+    child = started.child;
+    const exited = new Promise<void>((resolve) => started.child.once('exit', () => resolve()));
+    const remote = clientFor({
+      endpoint: started.info.endpoint,
+      region: started.info.region,
+      credentials: { accessKeyId: started.info.accessKeyId, secretAccessKey: started.info.secretAccessKey },
+    });
+    await remote.send(new CreateSecretCommand({ Name: 'durable/audited', SecretString: 'v' }));
+    /** Request ids of the calls the server answered: each must have its line in the audit log. */
+    const acknowledged: string[] = [];
+    let killed = false;
+    const reader = async () => {
+      while (!killed) {
+        try {
+          const read = await remote.send(new GetSecretValueCommand({ SecretId: 'durable/audited' }));
+          acknowledged.push(read.$metadata.requestId ?? '');
+          if (acknowledged.length >= 2_000 && !killed) {
+            killed = true;
+            started.child.kill('SIGKILL');
+          }
+        } catch (error) {
+          if (!killed) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, reader));
+    await exited;
+    expect(started.child.signalCode).toBe('SIGKILL');
+    const logged = new Set(
+      readFileSync(join(dataDir, 'audit.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { requestId: string }).requestId),
+    );
+    const missing = acknowledged.filter((id) => !logged.has(id));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(2_000);
+    expect(missing).toEqual([]);
   });
 });

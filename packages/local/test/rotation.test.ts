@@ -268,6 +268,32 @@ describe('rotation', () => {
     expect(value.SecretString).toBe('key-initial');
   });
 
+  it('refuses a TypeScript function where Node cannot run it, and says where a function imports from', async () => {
+    const typescript = join(dir, 'rotate.ts');
+    writeFileSync(typescript, 'export const handler = async (event: unknown): Promise<void> => {};\n');
+    const register = () => server.registerRotationFunction(lambdaArn('typescript'), typescript);
+    if ((process.features as { typescript?: unknown }).typescript) expect(register).not.toThrow();
+    else
+      expect(register).toThrow(
+        /^Node v[\d.]+ cannot load the TypeScript rotation function .*rotate\.ts: compile it to JavaScript first/,
+      );
+
+    // A module outside any project: its imports cannot see this repository's node_modules.
+    const outside = mkdtempSync(join(tmpdir(), 'coffer-outside-'));
+    const lonely = join(outside, 'rotate.mjs');
+    writeFileSync(lonely, "import 'coffer-package-not-installed';\nexport const handler = async () => {};\n");
+    server.registerRotationFunction(lambdaArn('lonely'), lonely);
+    const { arn } = await createSecret('rotate/lonely');
+    await client.send(
+      new RotateSecretCommand({ SecretId: 'rotate/lonely', RotationLambdaARN: lambdaArn('lonely') }),
+    );
+    const outcome = await server.waitForRotation(arn);
+    expect(outcome?.error).toMatch(
+      /^The rotation function could not be loaded: Error: Cannot find package 'coffer-package-not-installed'.*resolve from its own folder, .*coffer-outside-.*: put it inside the project/,
+    );
+    rmSync(outside, { recursive: true, force: true });
+  });
+
   it('kills a step that runs past the timeout', async () => {
     const local = await startTestServer({ rotationStepTimeoutMs: 300 });
     try {

@@ -1,5 +1,14 @@
-import { once } from 'node:events';
-import { chmodSync, closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 
 /** One API call. Never holds a secret value: only who did what to which secret, and how it ended. */
 export interface AuditEntry {
@@ -14,6 +23,8 @@ export interface AuditEntry {
   /** For `RotationStep` entries: the step of the rotation function (createSecret, setSecret, ...). */
   step?: string;
   secretArn?: string;
+  /** The id the caller gave, when the call ended before a secret was found (access denied, not found). */
+  secretId?: string;
   sourceIp: string;
   userAgent?: string;
   outcome: 'success' | 'error';
@@ -28,14 +39,30 @@ export interface AuditLogOptions {
   file?: string;
   /** How many recent entries to keep in memory for `recent()`. @default 10_000 */
   keep?: number;
+  /**
+   * When the file reaches this size it becomes `<file>.1` (the older ones `.2`, ...) and a new one starts.
+   * @default 64 MiB
+   */
+  maxBytes?: number;
+  /** Rotated files kept beside the current one; the oldest is removed. @default 4 */
+  maxFiles?: number;
 }
+
+export const AUDIT_LOG_DEFAULTS = Object.freeze({ keep: 10_000, maxBytes: 64 * 1024 * 1024, maxFiles: 4 });
 
 /**
  * Appends one JSON line per API call and keeps a bounded window in memory plus per-operation
- * counters, so tests and tools can count calls from the server's side.
+ * counters, so tests and tools can count calls from the server's side. Lines are written in batches, one
+ * write per event-loop turn, and `flush()` writes the batch at once: the HTTP adapter calls it before it
+ * sends the turn's answers, so an acknowledged call always has its line in the file (a `kill -9` loses
+ * none). The file rotates by size.
  */
 export class AuditLog {
-  private readonly stream: WriteStream | undefined;
+  private readonly file: string | undefined;
+  private fd: number | undefined;
+  private bytes = 0;
+  private readonly maxBytes: number;
+  private readonly maxFiles: number;
   /** JSON lines recorded this event-loop turn, written together by `flush` (one write, not one per call). */
   private pending = '';
   private flushScheduled = false;
@@ -49,21 +76,43 @@ export class AuditLog {
   private readonly listeners = new Set<(entry: AuditEntry) => void>();
 
   constructor(options: AuditLogOptions = {}) {
-    const keep = options.keep ?? 10_000;
-    if (!Number.isSafeInteger(keep) || keep < 0) {
-      throw new TypeError(`keep must be a non-negative integer, got ${String(keep)}.`);
+    const { keep, maxBytes, maxFiles } = { ...AUDIT_LOG_DEFAULTS, ...options };
+    for (const [name, value, min] of [
+      ['keep', keep, 0],
+      ['maxBytes', maxBytes, 1024],
+      ['maxFiles', maxFiles, 1],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < min) {
+        throw new TypeError(`${name} must be an integer of at least ${min}, got ${String(value)}.`);
+      }
     }
     this.keep = keep;
-    if (options.file !== undefined) {
-      // `mode` only applies when the file is created; a log left readable by others is tightened too.
-      closeSync(openSync(options.file, 'a', 0o600));
-      chmodSync(options.file, 0o600);
-      this.stream = createWriteStream(options.file, { flags: 'a' });
+    this.maxBytes = maxBytes;
+    this.maxFiles = maxFiles;
+    this.file = options.file;
+    if (this.file !== undefined) this.openFile(this.file);
+  }
+
+  private openFile(file: string): void {
+    // `mode` only applies when the file is created; a log left readable by others is tightened too.
+    this.fd = openSync(file, 'a', 0o600);
+    chmodSync(file, 0o600);
+    this.bytes = fstatSync(this.fd).size;
+  }
+
+  /** The current file becomes `.1`, `.1` becomes `.2`, ...; the oldest beyond maxFiles is removed. */
+  private rotate(file: string): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    rmSync(`${file}.${this.maxFiles}`, { force: true });
+    for (let n = this.maxFiles - 1; n >= 1; n--) {
+      if (existsSync(`${file}.${n}`)) renameSync(`${file}.${n}`, `${file}.${n + 1}`);
     }
+    renameSync(file, `${file}.1`);
+    this.openFile(file);
   }
 
   record(entry: AuditEntry): void {
-    if (this.stream) {
+    if (this.fd !== undefined) {
       // Appending to a string is a rope concat: cheaper than a stream write (and its bookkeeping) per call.
       this.pending += `${JSON.stringify(entry)}\n`;
       if (!this.flushScheduled) {
@@ -109,22 +158,30 @@ export class AuditLog {
     return () => this.listeners.delete(listener);
   }
 
-  /** Writes the lines recorded since the last flush. */
-  private readonly flush = (): void => {
+  /**
+   * Writes the lines recorded since the last flush, now: one write to the file (a page-cache append, which a
+   * crash of this process cannot undo), rotating the file first when it is full.
+   */
+  readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.pending === '' || !this.stream || this.stream.writableEnded) return;
-    const lines = this.pending;
+    if (this.pending === '' || this.fd === undefined || this.file === undefined) return;
+    const lines = Buffer.from(this.pending);
     this.pending = '';
-    this.stream.write(lines);
+    if (this.bytes > 0 && this.bytes + lines.length > this.maxBytes) this.rotate(this.file);
+    for (let written = 0; written < lines.length; ) {
+      written += writeSync(this.fd, lines, written, lines.length - written);
+    }
+    this.bytes += lines.length;
   };
 
   async close(): Promise<void> {
     this.listeners.clear();
     // Nothing recorded before close() may be lost to the pending setImmediate.
     this.flush();
-    if (this.stream && !this.stream.closed) {
-      this.stream.end();
-      await once(this.stream, 'close');
+    if (this.fd !== undefined) {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = undefined;
     }
   }
 }

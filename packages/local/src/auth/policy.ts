@@ -4,6 +4,8 @@
  * evaluates a request within one account. Hand-written because no maintained npm package evaluates
  * IAM policy documents offline.
  */
+
+import { LRUCache } from 'lru-cache';
 import { SECRETS_MANAGER_ACTIONS } from './actions.js';
 
 export interface PolicyStatement {
@@ -40,7 +42,16 @@ export interface Caller {
 const list = (value: string | string[] | undefined): string[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
-const patternCache = new Map<string, RegExp>();
+/**
+ * Compiled patterns, least recently used first out. Bounded by count and by the patterns' total length:
+ * patterns come from policies, which anyone allowed to write one chooses, and a compiled expression's size
+ * grows with its pattern.
+ */
+const patternCache = new LRUCache<string, RegExp>({
+  max: 4096,
+  maxSize: 1 << 20,
+  sizeCalculation: (_re, key) => key.length,
+});
 
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
   const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
@@ -51,8 +62,6 @@ function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
       .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
       .join('');
     re = new RegExp(`^${body}$`, caseInsensitive ? 'is' : 's');
-    // Bounded: patterns come from policies, which anyone allowed to write one chooses.
-    if (patternCache.size >= 4096) patternCache.clear();
     patternCache.set(key, re);
   }
   return re;

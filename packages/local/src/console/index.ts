@@ -415,8 +415,13 @@ export class WebConsole {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  /** Every page and answer: the security headers, and no caching anywhere (any page may show a value). */
+  /**
+   * Every page and answer: the security headers, and no caching anywhere (any page may show a value). Built
+   * just before an answer is sent, so it first writes the audit lines of the API calls behind the answer, as
+   * the API's own answers do: what a page showed is in the audit file before the page is.
+   */
   private headers(extra: Record<string, string> = {}): Record<string, string> {
+    this.parts.audit.flush();
     return { ...SECURITY_HEADERS, 'cache-control': 'no-store', ...extra };
   }
 

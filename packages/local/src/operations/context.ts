@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { type Credential, isAdmin } from '../auth/credentials.js';
 import { evaluate, type PolicyDocument } from '../auth/policy.js';
 import {
@@ -28,6 +29,8 @@ export interface OperationContext {
   readonly caller: Credential;
   /** Set by the operation so the audit entry can name the secret it touched. */
   secretArn?: string;
+  /** The id the caller asked for, so that a call refused before a secret was found (denied, not found) names it too. */
+  secretId?: string;
   /** Runs rotation functions (RotateSecret); absent when the handler is used without a server. */
   rotation?: RotationService;
 }
@@ -110,14 +113,19 @@ export function authorize(ctx: OperationContext, action: string, target: AuthTar
   );
 }
 
-const parsedPolicies = new Map<string, PolicyDocument>();
+/**
+ * Stored resource policies, parsed once (and so compiled once by the policy engine) while they are unchanged.
+ * Bounded by count and by the policies' total length, since their compiled patterns stay alive with them.
+ */
+const parsedPolicies = new LRUCache<string, PolicyDocument>({
+  max: 256,
+  maxSize: 1 << 20,
+  sizeCalculation: (_policy, text) => text.length,
+});
 
-/** A stored resource policy, parsed once (and so compiled once by the policy engine) while it is unchanged. */
 function parsedPolicy(text: string): PolicyDocument {
   let policy = parsedPolicies.get(text);
   if (policy === undefined) {
-    // Bounded: one per distinct policy text.
-    if (parsedPolicies.size >= 256) parsedPolicies.clear();
     policy = JSON.parse(text) as PolicyDocument;
     parsedPolicies.set(text, policy);
   }
@@ -216,6 +224,7 @@ export function resolveSecret(
   action: string,
   options: ResolveOptions = {},
 ): SecretRecord {
+  ctx.secretId = secretId;
   const record = findSecret(ctx, secretId);
   authorize(ctx, action, targetOf(ctx, secretId, record));
   if (!record) throw secretNotFound();

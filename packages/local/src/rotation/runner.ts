@@ -5,6 +5,7 @@
  * when the server disconnects.
  */
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export interface StepRequest {
@@ -30,10 +31,16 @@ const modulePath = process.argv[2] ?? '';
 let loading: Promise<Handler> | undefined;
 
 async function load(): Promise<Handler> {
-  const mod = (await import(pathToFileURL(modulePath).href)) as {
-    handler?: unknown;
-    default?: { handler?: unknown };
-  };
+  let mod: { handler?: unknown; default?: { handler?: unknown } };
+  try {
+    mod = await import(pathToFileURL(modulePath).href);
+  } catch (error) {
+    if ((error as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND' && error instanceof Error) {
+      // The usual surprise: a function written to a temp dir cannot see the project's node_modules.
+      error.message = `${error.message.split('\n')[0]} (a rotation function's imports resolve from its own folder, ${dirname(modulePath)}: put it inside the project that has the package installed, or bundle it)`;
+    }
+    throw error;
+  }
   const handler = mod.handler ?? mod.default?.handler;
   if (typeof handler !== 'function') {
     throw new Error(`${modulePath} exports no handler(event) function.`);

@@ -13,6 +13,12 @@ import type { Store } from '../store/store.js';
 import type { StepRequest, StepResult } from './runner.js';
 import { nextRotationDate, type RotationState, rotationState } from './schedule.js';
 
+const TYPESCRIPT_FILE = /\.[cm]?ts$/;
+
+/** Node 22.18+ strips types by default (and earlier 22/23 with --experimental-strip-types); Node 20 cannot. */
+const canLoadTypeScript = (): boolean =>
+  Boolean((process.features as { typescript?: string | false }).typescript);
+
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 export const ALL_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
@@ -89,6 +95,11 @@ export class RotationService {
     }
   }
 
+  /**
+   * Runs `modulePath` (an ES module or CommonJS file exporting `handler`) for rotations that name `lambdaArn`.
+   * The module's imports resolve from its own folder, as any Node module's do: keep it inside the project whose
+   * `node_modules` holds what it imports, or bundle it.
+   */
   register(lambdaArn: string, modulePath: string): void {
     if (typeof lambdaArn !== 'string' || !LAMBDA_ARN.test(lambdaArn)) {
       throw new TypeError(
@@ -98,6 +109,12 @@ export class RotationService {
     const path = isAbsolute(modulePath) ? modulePath : resolve(modulePath);
     if (!existsSync(path)) {
       throw new TypeError(`The rotation function module ${path} (for ${lambdaArn}) does not exist.`);
+    }
+    if (TYPESCRIPT_FILE.test(path) && !canLoadTypeScript()) {
+      // Refused here rather than at the first rotation, where it would fail with "Unknown file extension".
+      throw new TypeError(
+        `Node ${process.version} cannot load the TypeScript rotation function ${path}: compile it to JavaScript first (for example \`npx esbuild ${path} --bundle --platform=node --format=esm --outfile=rotate.mjs\`), or use Node 22.18 or later, which runs TypeScript as it is.`,
+      );
     }
     this.functions.set(lambdaArn, path);
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { AuditEntry } from '@coffer/local';
 import { CliError } from '../../errors.js';
-import { readNewLines } from '../../input/log-tail.js';
+import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
 import { loadLocalServer } from '../../local-server.js';
 import { truncate } from '../../output/table.js';
@@ -25,7 +25,7 @@ const COLUMNS = [
 ] as const;
 
 /** The secret a call concerned: its name, or the id the caller gave when there was none (denied, not found). */
-function secretOf(entry: AuditEntry & { secretId?: string }): string {
+function secretOf(entry: AuditEntry): string {
   return entry.secretArn?.split(':secret:')[1]?.replace(/-[A-Za-z0-9]{6}$/, '') ?? entry.secretId ?? '-';
 }
 
@@ -69,12 +69,13 @@ export async function run(io: CliIo, options: AuditOptions): Promise<void> {
     }
   };
   const backlog: string[] = [];
-  let offset = readNewLines(file, 0, (line) => backlog.push(line));
+  const tail = new LogTail(file);
+  tail.read((line) => backlog.push(line));
   for (const line of options.lines === undefined ? backlog : backlog.slice(-options.lines)) print(line);
   if (!options.follow) return;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      if (existsSync(file)) offset = readNewLines(file, offset, print);
+      tail.read(print);
     }, FOLLOW_POLL_MS);
     const stop = () => {
       clearInterval(timer);

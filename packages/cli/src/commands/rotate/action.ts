@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import {
   DescribeSecretCommand,
   type DescribeSecretCommandOutput,
@@ -10,7 +9,7 @@ import type { AuditEntry } from '@coffer/local';
 import { CURRENT, PENDING } from 'coffer/internal';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
 import { CliError } from '../../errors.js';
-import { readNewLines } from '../../input/log-tail.js';
+import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
 import { tryLoadLocalServer } from '../../local-server.js';
 
@@ -37,9 +36,9 @@ interface StepReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Reads the audit entries appended to `file` since `offset`; returns the new offset. */
-function readEntries(file: string, offset: number, onEntry: (entry: AuditEntry) => void): number {
-  return readNewLines(file, offset, (line) => {
+/** The audit entries appended since the last call. */
+function readEntries(tail: LogTail, onEntry: (entry: AuditEntry) => void): void {
+  tail.read((line) => {
     try {
       onEntry(JSON.parse(line) as AuditEntry);
     } catch {
@@ -79,7 +78,7 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   });
   const local = running !== undefined && endpoint !== undefined && sameEndpoint(endpoint, running.endpoint);
   const auditFile = local ? localServer?.auditLogPath(options.dataDir) : undefined;
-  let offset = auditFile !== undefined && existsSync(auditFile) ? statSync(auditFile).size : 0;
+  const tail = auditFile === undefined ? undefined : new LogTail(auditFile, { fromEnd: true });
 
   const rules: NonNullable<RotateSecretCommandInput['RotationRules']> = {};
   if (options.every !== undefined) rules.AutomaticallyAfterDays = options.every;
@@ -116,11 +115,11 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   const steps: StepReport[] = [];
   const lastStep = options.immediately ? 'finishSecret' : 'testSecret';
   let failure: string | undefined;
-  if (auditFile !== undefined) {
+  if (tail !== undefined) {
     // A Coffer local server records every step in its audit log: print them as they land.
     let finished = false;
     while (!finished) {
-      offset = readEntries(auditFile, offset, (entry) => {
+      readEntries(tail, (entry) => {
         if (finished || entry.operation !== 'RotationStep' || entry.secretArn !== arn) return;
         const report: StepReport = {
           step: entry.step ?? '?',
