@@ -187,6 +187,13 @@ class Outbox {
   }
 }
 
+/** What a handler that failed unexpectedly answers: it has already reported why. */
+const INTERNAL_ERROR: WireResponse = Object.freeze({
+  status: 500,
+  headers: Object.freeze({ 'content-type': 'application/x-amz-json-1.1' }) as Record<string, string>,
+  body: '{"__type":"InternalServiceError","Message":"Internal error"}',
+});
+
 /** Reads the body (bounded), hands it to the handler, writes the answer. Never throws. */
 function serveHttp(handler: WireHandler, outbox: Outbox, req: IncomingMessage, res: ServerResponse): void {
   const tooLarge = () => {
@@ -218,8 +225,10 @@ function serveHttp(handler: WireHandler, outbox: Outbox, req: IncomingMessage, r
   });
   req.on('end', () => {
     if (aborted) return;
-    handler
-      .handle({
+    const internalError = () => outbox.sendSoon(res, INTERNAL_ERROR);
+    let answer: WireResponse | Promise<WireResponse>;
+    try {
+      answer = handler.handle({
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         // Node's own headers object, not a copy: only its own properties are headers (a name like
@@ -228,15 +237,12 @@ function serveHttp(handler: WireHandler, outbox: Outbox, req: IncomingMessage, r
         headers: req.headers as Record<string, string | undefined>,
         body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? 'unknown',
-      })
-      .then(
-        (response) => outbox.sendSoon(res, response),
-        () =>
-          outbox.sendSoon(res, {
-            status: 500,
-            headers: { 'content-type': 'application/x-amz-json-1.1' },
-            body: '{"__type":"InternalServiceError","Message":"Internal error"}',
-          }),
-      );
+      });
+    } catch {
+      internalError();
+      return;
+    }
+    if (answer instanceof Promise) answer.then((response) => outbox.sendSoon(res, response), internalError);
+    else outbox.sendSoon(res, answer);
   });
 }

@@ -366,7 +366,7 @@ async function start(
       url: web.url,
       loginUrl: () => web.loginUrl(),
     },
-    handle: (request) => handler.handle(request),
+    handle: async (request) => handler.handle(request),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -62,7 +62,7 @@ type SignableRequest = Parameters<SignatureV4['presign']>[0];
  * promises around each hash).
  */
 class SdkCanonicalizer extends SignatureV4Base {
-  constructor() {
+  constructor(uriEscapePath: boolean) {
     // Credentials and region are never used: every value a signature depends on is passed per call.
     super({
       service: 'secretsmanager',
@@ -70,6 +70,7 @@ class SdkCanonicalizer extends SignatureV4Base {
       credentials: { accessKeyId: '', secretAccessKey: '' },
       sha256: Sha256,
       applyChecksum: false,
+      uriEscapePath,
     });
   }
 
@@ -82,7 +83,12 @@ class SdkCanonicalizer extends SignatureV4Base {
   }
 }
 
-const canonicalizer = new SdkCanonicalizer();
+const canonicalizer = new SdkCanonicalizer(true);
+/**
+ * For `/`, the path of every API request: its normalized, escaped form is `/` itself, which the signer
+ * without path escaping returns as is, skipping the split, escape and rejoin a path would otherwise cost.
+ */
+const rootCanonicalizer = new SdkCanonicalizer(false);
 
 /**
  * The signature SigV4 gives a request, as `SignatureV4.sign()` computes it: the SDK's canonical headers
@@ -101,9 +107,15 @@ function signatureOf(
   },
 ): string {
   const canonicalHeaders = getCanonicalHeaders(request, undefined, options.signedHeaders);
-  const canonicalRequest = canonicalizer.canonicalRequest(request, canonicalHeaders, options.payloadHash);
+  const canonicalRequest = (request.path === '/' ? rootCanonicalizer : canonicalizer).canonicalRequest(
+    request,
+    canonicalHeaders,
+    options.payloadHash,
+  );
   const stringToSign = `${ALGORITHM_IDENTIFIER}\n${options.longDate}\n${options.scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-  return createHmac('sha256', options.key).update(stringToSign, 'utf8').digest('hex');
+  // ASCII throughout (the date, the scope's checked parts, hex), so latin1 is the same bytes as UTF-8, read
+  // without a UTF-8 encoder.
+  return createHmac('sha256', options.key).update(stringToSign, 'latin1').digest('hex');
 }
 
 export interface SignedRequest {

@@ -6,7 +6,7 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credential } from '../auth/credentials.js';
-import type { WireRequest, WireResponse } from '../protocol/wire.js';
+import type { WireHandler } from '../protocol/wire.js';
 
 /** An error answer of the API, as its code and message (which never quote a value). */
 export class ConsoleApiError extends Error {
@@ -21,7 +21,7 @@ export class ConsoleApiError extends Error {
 }
 
 export interface ConsoleApiOptions {
-  handle: (request: WireRequest) => Promise<WireResponse>;
+  handle: WireHandler['handle'];
   /** The console's credential, looked up at each call (a removed credential stops the console). */
   credential: () => Credential;
   /** The Host the requests name (the server's own). */

@@ -8,7 +8,7 @@ import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { Credential, CredentialRegistry } from '../auth/credentials.js';
 import { ADMIN_POLICY } from '../auth/policy.js';
 import type { RegionSet } from '../protocol/regions.js';
-import type { WireRequest, WireResponse } from '../protocol/wire.js';
+import type { WireHandler } from '../protocol/wire.js';
 import { ACTIONS, type Action, runAction } from './actions.js';
 import { ConsoleApi, ConsoleApiError } from './api.js';
 import { type Assets, loadAssets } from './assets.js';
@@ -40,7 +40,7 @@ export interface ConsoleOptions {
 }
 
 export interface ConsoleParts {
-  handle: (request: WireRequest) => Promise<WireResponse>;
+  handle: WireHandler['handle'];
   credentials: CredentialRegistry;
   audit: AuditLog;
   regions: RegionSet;

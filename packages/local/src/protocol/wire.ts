@@ -17,5 +17,6 @@ export interface WireResponse {
 
 /** What a transport hands each request to: the request handler, or anything answering as it does. */
 export interface WireHandler {
-  handle(request: WireRequest): Promise<WireResponse>;
+  /** The answer, or a promise of it when the handler had to wait (e.g. to derive a signing key). */
+  handle(request: WireRequest): WireResponse | Promise<WireResponse>;
 }
