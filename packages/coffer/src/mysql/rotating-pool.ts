@@ -3,10 +3,9 @@ import { inspect } from 'node:util';
 import type { PoolConnection as CorePoolConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import type { SecretCache } from '../cache/secret-cache.js';
+import { mysqlAuthFailure } from '../database/auth-failures.js';
 import type { DatabaseCredentials } from '../database/credentials.js';
-import { mysqlAuthFailure } from '../database/mysql-auth.js';
 import {
-  type AuthFailure,
   checkRotatingPoolOptions,
   type InnerPool,
   type PasswordSource,
@@ -43,18 +42,6 @@ export interface RotatingPoolEvents {
   enqueue: [];
   /** New connections now use another version of the secret; the previous pool drains. */
   rotated: [event: RotatingPoolSwitch];
-}
-
-/** MySQL's refused logins: 1045 and 1698, SQLSTATE 28000. */
-function authFailure(error: unknown): AuthFailure | undefined {
-  const errno = mysqlAuthFailure(error);
-  if (errno === undefined) return undefined;
-  const sqlState = (error as { sqlState?: unknown }).sqlState;
-  return {
-    text: `MySQL error ${errno}`,
-    sqlState: typeof sqlState === 'string' ? sqlState : undefined,
-    errno,
-  };
 }
 
 /**
@@ -141,7 +128,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
       label: 'coffer/mysql',
       example: { engine: 'mysql', port: 3306 },
       createPool: (credentials, password) => this.#createPool(credentials, password),
-      authFailure,
+      authFailure: mysqlAuthFailure,
       onSwitch: (event) => this.emit('rotated', event),
     });
   }

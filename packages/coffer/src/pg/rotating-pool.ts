@@ -2,16 +2,15 @@ import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import pg from 'pg';
 import type { SecretCache } from '../cache/secret-cache.js';
+import { postgresAuthFailure } from '../database/auth-failures.js';
 import type { DatabaseCredentials } from '../database/credentials.js';
 import {
-  type AuthFailure,
   checkRotatingPoolOptions,
   type PasswordSource,
   PoolVersions,
   type RotatingPoolSwitch,
   type RotatingPoolSwitchReason,
 } from '../database/pool-versions.js';
-import { postgresAuthFailure } from '../database/postgres-auth.js';
 import { type CofferLogger, silentLogger } from '../logger.js';
 
 export type { RotatingPoolSwitchReason };
@@ -44,12 +43,6 @@ type ConnectCallback = (
 ) => void;
 
 const NOOP = () => {};
-
-/** pg's refused logins: SQLSTATE 28P01 or 28000. */
-function authFailure(error: unknown): AuthFailure | undefined {
-  const sqlState = postgresAuthFailure(error);
-  return sqlState === undefined ? undefined : { text: `SQLSTATE ${sqlState}`, sqlState };
-}
 
 /**
  * A pg.Pool whose credentials come from a Secrets Manager database secret and follow its rotation without
@@ -90,7 +83,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
       label: 'coffer/pg',
       example: { engine: 'postgres', port: 5432 },
       createPool: (credentials, password) => this.#createPool(credentials, password),
-      authFailure,
+      authFailure: postgresAuthFailure,
       onSwitch: (event) => this.emit('rotated', event),
     });
   }
