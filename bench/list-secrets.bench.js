@@ -14,7 +14,7 @@ import { machineLine, median, printTable } from './lib.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const PAGES = Number(process.env.BENCH_PAGES ?? 40);
-const SIZES = (process.env.BENCH_SIZES ?? "1000,50000").split(",").map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '1000,50000').split(',').map(Number);
 
 /**
  * Median page time two ways: the round trip through the SDK (signing, HTTP, parsing 100 entries into objects) and
