@@ -5,6 +5,7 @@ import type { CofferLogger } from '../logger.js';
 import type { SecretResult } from '../read/decode.js';
 import { checkSecretId } from '../read/options.js';
 import { CURRENT, PENDING } from '../stages.js';
+import type { AuthFailure } from './auth-failures.js';
 import { credentialsOf, type DatabaseCredentials } from './credentials.js';
 import { DatabaseAuthenticationError } from './errors.js';
 
@@ -29,14 +30,6 @@ export interface PasswordSource {
   next(): Promise<string>;
   /** The same without waiting, for drivers that read the password synchronously: only what the cache holds. */
   now(): string;
-}
-
-/** A refused login, as the driver reports it. */
-export interface AuthFailure {
-  /** For messages: `SQLSTATE 28P01`, `MySQL error 1045`. */
-  readonly text: string;
-  readonly sqlState: string | undefined;
-  readonly errno?: number | undefined;
 }
 
 /** Why the pool moved to another version of the secret. */

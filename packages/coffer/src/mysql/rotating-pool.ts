@@ -1,19 +1,9 @@
-import { EventEmitter } from 'node:events';
-import { inspect } from 'node:util';
 import type { PoolConnection as CorePoolConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
-import type { SecretCache } from '../cache/secret-cache.js';
+import { mysqlAuthFailure } from '../database/auth-failures.js';
 import type { DatabaseCredentials } from '../database/credentials.js';
-import { mysqlAuthFailure } from '../database/mysql-auth.js';
-import {
-  type AuthFailure,
-  checkRotatingPoolOptions,
-  type InnerPool,
-  type PasswordSource,
-  PoolVersions,
-  type RotatingPoolSwitch,
-} from '../database/pool-versions.js';
-import { type CofferLogger, silentLogger } from '../logger.js';
+import type { InnerPool, PasswordSource, RotatingPoolSwitch } from '../database/pool-versions.js';
+import { RotatingPoolBase, type RotatingPoolBaseOptions } from '../database/rotating-pool-base.js';
 
 /** What the secret provides, so the options must not. */
 const FROM_THE_SECRET = [
@@ -26,14 +16,9 @@ const FROM_THE_SECRET = [
   'uri',
 ] as const;
 
-export interface RotatingPoolOptions extends Omit<mysql.PoolOptions, (typeof FROM_THE_SECRET)[number]> {
-  /** The database secret (name or ARN), in AWS's layout: `{ engine, host, port, username, password, dbname }`. */
-  secretId: string;
-  /** Where credentials are read from; the pool follows its `rotated` events. */
-  cache: SecretCache;
-  /** Where version switches and authentication retries are reported (never a password). @default silent */
-  logger?: CofferLogger;
-}
+export interface RotatingPoolOptions
+  extends RotatingPoolBaseOptions,
+    Omit<mysql.PoolOptions, (typeof FROM_THE_SECRET)[number]> {}
 
 /** mysql2's pool events (with its core connections, as mysql2 emits them), and `rotated`. */
 export interface RotatingPoolEvents {
@@ -43,18 +28,6 @@ export interface RotatingPoolEvents {
   enqueue: [];
   /** New connections now use another version of the secret; the previous pool drains. */
   rotated: [event: RotatingPoolSwitch];
-}
-
-/** MySQL's refused logins: 1045 and 1698, SQLSTATE 28000. */
-function authFailure(error: unknown): AuthFailure | undefined {
-  const errno = mysqlAuthFailure(error);
-  if (errno === undefined) return undefined;
-  const sqlState = (error as { sqlState?: unknown }).sqlState;
-  return {
-    text: `MySQL error ${errno}`,
-    sqlState: typeof sqlState === 'string' ? sqlState : undefined,
-    errno,
-  };
 }
 
 /**
@@ -123,55 +96,31 @@ class CountedPool implements InnerPool<mysql.PoolConnection> {
  * const [rows] = await pool.query<RowDataPacket[]>('SELECT NOW() AS now');
  * ```
  */
-export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements AsyncDisposable {
-  readonly #secretId: string;
-  readonly #config: Omit<RotatingPoolOptions, 'secretId' | 'cache' | 'logger'>;
-  readonly #versions: PoolVersions<mysql.PoolConnection, CountedPool>;
+export class RotatingPool extends RotatingPoolBase<
+  RotatingPoolEvents,
+  mysql.PoolConnection,
+  CountedPool,
+  Omit<mysql.PoolOptions, (typeof FROM_THE_SECRET)[number]>
+> {
+  /** How escape() and format() write objects and dates, as the pool's connections do. */
+  readonly #stringifyObjects: boolean | undefined;
+  readonly #timezone: mysql.Timezone | undefined;
 
   constructor(options: RotatingPoolOptions) {
-    super();
-    checkRotatingPoolOptions(options, '{ secretId, cache, ...mysql2 PoolOptions }', FROM_THE_SECRET);
-    const { secretId, cache, logger, ...config } = options;
-    this.#secretId = secretId;
-    this.#config = config;
-    this.#versions = new PoolVersions({
-      secretId,
-      cache,
-      logger: logger ?? silentLogger,
+    super(options, {
       label: 'coffer/mysql',
       example: { engine: 'mysql', port: 3306 },
-      createPool: (credentials, password) => this.#createPool(credentials, password),
-      authFailure,
-      onSwitch: (event) => this.emit('rotated', event),
+      usage: '{ secretId, cache, ...mysql2 PoolOptions }',
+      fromTheSecret: FROM_THE_SECRET,
+      authFailure: mysqlAuthFailure,
     });
-  }
-
-  /** The secret version new connections use; undefined before the first connection. */
-  get versionId(): string | undefined {
-    return this.#versions.credentials?.versionId;
-  }
-
-  /** The database user new connections log in as; undefined before the first connection. */
-  get user(): string | undefined {
-    return this.#versions.credentials?.username;
-  }
-
-  /** Pools of earlier versions still waiting for their checked-out connections. */
-  get drainingCount(): number {
-    return this.#versions.drainingCount;
-  }
-
-  get ending(): boolean {
-    return this.#versions.ending;
-  }
-
-  get ended(): boolean {
-    return this.#versions.ended;
+    this.#stringifyObjects = options.stringifyObjects;
+    this.#timezone = options.timezone as mysql.Timezone | undefined;
   }
 
   /** Checks out a connection; call `connection.release()` when done (or `destroy()` to discard it). */
   getConnection(): Promise<mysql.PoolConnection> {
-    return this.#versions.acquire();
+    return this.acquire();
   }
 
   /** Runs one query on a pooled connection, as mysql2's `pool.query` does. */
@@ -208,7 +157,7 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
 
   /** A value as a SQL literal, with this pool's stringifyObjects and timezone. */
   escape(value: mysql.SqlValue): string {
-    return mysql.escape(value, this.#config.stringifyObjects, this.#config.timezone as mysql.Timezone);
+    return mysql.escape(value, this.#stringifyObjects, this.#timezone);
   }
 
   /** An identifier (or `db.table`) quoted with backticks. */
@@ -218,43 +167,14 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
 
   /** `sql` with its `?` and `??` placeholders filled in, as mysql2 would send it. */
   format(sql: string, values?: unknown): string {
-    return mysql.format(
-      sql,
-      values as never,
-      this.#config.stringifyObjects,
-      this.#config.timezone as mysql.Timezone,
-    );
-  }
-
-  /** Ends every pool once its connections are released, and stops following the secret. */
-  end(): Promise<void> {
-    return this.#versions.end();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.end();
-  }
-
-  [inspect.custom](): string {
-    return `RotatingPool ${inspect(this.toJSON())}`;
-  }
-
-  /** What the pool is doing; never a credential beyond the user name. */
-  toJSON(): Record<string, unknown> {
-    return {
-      secretId: this.#secretId,
-      versionId: this.versionId,
-      user: this.user,
-      draining: this.drainingCount,
-      ending: this.ending,
-    };
+    return mysql.format(sql, values as never, this.#stringifyObjects, this.#timezone);
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
   /** One statement on a checked-out connection, given back after; a connection that broke is dropped, as mysql2 does. */
   async #run<R>(work: (connection: mysql.PoolConnection) => Promise<R>): Promise<R> {
-    const connection = await this.#versions.acquire();
+    const connection = await this.acquire();
     let result: R;
     try {
       result = await work(connection);
@@ -268,18 +188,8 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
   }
 
   /** The mysql2 pool for one version of the secret. */
-  #createPool(credentials: DatabaseCredentials, password: PasswordSource): CountedPool {
-    const config = this.#config;
-    const host = config.host ?? credentials.host;
-    const port = config.port ?? credentials.port;
-    const database = config.database ?? credentials.dbname;
-    const pool = mysql.createPool({
-      ...config,
-      ...(host !== undefined && { host }),
-      ...(port !== undefined && { port }),
-      ...(database !== undefined && { database }),
-      user: credentials.username,
-    });
+  protected override createPool(credentials: DatabaseCredentials, password: PasswordSource): CountedPool {
+    const pool = mysql.createPool(this.connectTo(credentials));
     // mysql2 reads `password` from the connection config as each connection logs in, and copies the config's
     // property descriptors into every connection's own: an accessor asks the version switching each time, so no
     // object holds the password as data, and a non-enumerable one stays out of inspect and JSON.

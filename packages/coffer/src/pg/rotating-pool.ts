@@ -1,29 +1,18 @@
-import { EventEmitter } from 'node:events';
-import { inspect } from 'node:util';
 import pg from 'pg';
-import type { SecretCache } from '../cache/secret-cache.js';
+import { postgresAuthFailure } from '../database/auth-failures.js';
 import type { DatabaseCredentials } from '../database/credentials.js';
-import {
-  type AuthFailure,
-  checkRotatingPoolOptions,
-  type PasswordSource,
-  PoolVersions,
-  type RotatingPoolSwitch,
-  type RotatingPoolSwitchReason,
+import type {
+  PasswordSource,
+  RotatingPoolSwitch,
+  RotatingPoolSwitchReason,
 } from '../database/pool-versions.js';
-import { postgresAuthFailure } from '../database/postgres-auth.js';
-import { type CofferLogger, silentLogger } from '../logger.js';
+import { RotatingPoolBase, type RotatingPoolBaseOptions } from '../database/rotating-pool-base.js';
 
 export type { RotatingPoolSwitchReason };
 
-export interface RotatingPoolOptions extends Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString'> {
-  /** The database secret (name or ARN), in AWS's layout: `{ engine, host, port, username, password, dbname }`. */
-  secretId: string;
-  /** Where credentials are read from; the pool follows its `rotated` events. */
-  cache: SecretCache;
-  /** Where version switches and authentication retries are reported (never a password). @default silent */
-  logger?: CofferLogger;
-}
+export interface RotatingPoolOptions
+  extends RotatingPoolBaseOptions,
+    Omit<pg.PoolConfig, 'user' | 'password' | 'connectionString'> {}
 
 export interface RotatingPoolEvents {
   connect: [client: pg.PoolClient];
@@ -45,12 +34,6 @@ type ConnectCallback = (
 
 const NOOP = () => {};
 
-/** pg's refused logins: SQLSTATE 28P01 or 28000. */
-function authFailure(error: unknown): AuthFailure | undefined {
-  const sqlState = postgresAuthFailure(error);
-  return sqlState === undefined ? undefined : { text: `SQLSTATE ${sqlState}`, sqlState };
-}
-
 /**
  * A pg.Pool whose credentials come from a Secrets Manager database secret and follow its rotation without
  * downtime. Each version of the secret gets its own inner pg.Pool (the alternating-users strategy changes the user
@@ -68,41 +51,20 @@ function authFailure(error: unknown): AuthFailure | undefined {
  * const { rows } = await pool.query('select now()');
  * ```
  */
-export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements AsyncDisposable {
-  readonly #secretId: string;
-  readonly #config: pg.PoolConfig;
-  readonly #versions: PoolVersions<pg.PoolClient, pg.Pool>;
-
+export class RotatingPool extends RotatingPoolBase<
+  RotatingPoolEvents,
+  pg.PoolClient,
+  pg.Pool,
+  pg.PoolConfig
+> {
   constructor(options: RotatingPoolOptions) {
-    super();
-    checkRotatingPoolOptions(options, '{ secretId, cache, ...pg.PoolConfig }', [
-      'user',
-      'password',
-      'connectionString',
-    ]);
-    const { secretId, cache, logger, ...config } = options;
-    this.#secretId = secretId;
-    this.#config = config;
-    this.#versions = new PoolVersions({
-      secretId,
-      cache,
-      logger: logger ?? silentLogger,
+    super(options, {
       label: 'coffer/pg',
       example: { engine: 'postgres', port: 5432 },
-      createPool: (credentials, password) => this.#createPool(credentials, password),
-      authFailure,
-      onSwitch: (event) => this.emit('rotated', event),
+      usage: '{ secretId, cache, ...pg.PoolConfig }',
+      fromTheSecret: ['user', 'password', 'connectionString'],
+      authFailure: postgresAuthFailure,
     });
-  }
-
-  /** The secret version new connections use; undefined before the first connection. */
-  get versionId(): string | undefined {
-    return this.#versions.credentials?.versionId;
-  }
-
-  /** The database user new connections log in as; undefined before the first connection. */
-  get user(): string | undefined {
-    return this.#versions.credentials?.username;
   }
 
   get totalCount(): number {
@@ -121,24 +83,11 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
     return this.#sum((pool) => pool.expiredCount);
   }
 
-  /** Pools of earlier versions still waiting for their checked-out clients. */
-  get drainingCount(): number {
-    return this.#versions.drainingCount;
-  }
-
-  get ending(): boolean {
-    return this.#versions.ending;
-  }
-
-  get ended(): boolean {
-    return this.#versions.ended;
-  }
-
   /** Checks out a client; call `client.release()` when done (or `release(err)` to discard a broken one). */
   connect(): Promise<pg.PoolClient>;
   connect(callback: ConnectCallback): void;
   connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
-    const promise = this.#versions.acquire();
+    const promise = this.acquire();
     if (callback === undefined) return promise;
     promise.then(
       (client) => callback(undefined, client, (release?: unknown) => client.release(release as Error)),
@@ -195,47 +144,29 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
   }
 
   /** Ends every pool once its clients are released, and stops following the secret. */
-  end(): Promise<void>;
-  end(callback: () => void): void;
-  end(callback?: () => void): Promise<void> | undefined {
-    const ending = this.#versions.end();
+  override end(): Promise<void>;
+  override end(callback: () => void): void;
+  override end(callback?: () => void): Promise<void> | undefined {
+    const ending = super.end();
     if (callback === undefined) return ending;
     ending.then(callback, callback);
     return undefined;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.end();
-  }
-
-  [inspect.custom](): string {
-    return `RotatingPool ${inspect(this.toJSON())}`;
-  }
-
-  /** What the pool is doing; never a credential beyond the user name. */
-  toJSON(): Record<string, unknown> {
-    return {
-      secretId: this.#secretId,
-      versionId: this.versionId,
-      user: this.user,
-      totalCount: this.totalCount,
-      idleCount: this.idleCount,
-      waitingCount: this.waitingCount,
-      draining: this.drainingCount,
-      ending: this.ending,
-    };
+  protected override counts(): Record<string, number> {
+    return { totalCount: this.totalCount, idleCount: this.idleCount, waitingCount: this.waitingCount };
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
   #sum(count: (pool: pg.Pool) => number): number {
     let total = 0;
-    for (const pool of this.#versions.pools()) total += count(pool);
+    for (const pool of this.pools()) total += count(pool);
     return total;
   }
 
   async #run(text: string | pg.QueryConfig, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    const client = await this.#versions.acquire();
+    const client = await this.acquire();
     return new Promise((resolve, reject) => {
       // As pg.Pool does: a connection error during the query releases the client as broken.
       let released = false;
@@ -277,17 +208,9 @@ export class RotatingPool extends EventEmitter<RotatingPoolEvents> implements As
   }
 
   /** The pg.Pool for one version of the secret. */
-  #createPool(credentials: DatabaseCredentials, password: PasswordSource): pg.Pool {
-    const config = this.#config;
-    const host = config.host ?? credentials.host;
-    const port = config.port ?? credentials.port;
-    const database = config.database ?? credentials.dbname;
+  protected override createPool(credentials: DatabaseCredentials, password: PasswordSource): pg.Pool {
     const pool = new pg.Pool({
-      ...config,
-      ...(host !== undefined && { host }),
-      ...(port !== undefined && { port }),
-      ...(database !== undefined && { database }),
-      user: credentials.username,
+      ...this.connectTo(credentials),
       // Asked for each new connection: the password is in no config object.
       password: () => password.next(),
     });

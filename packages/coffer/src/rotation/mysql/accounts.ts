@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise';
 import type { RotationContext } from '../context.js';
-import { type Flavour, rows } from './connection.js';
+import { type Flavour, rows } from './engine.js';
 import { quoteText } from './sql.js';
 
 /** One account (`user`@`host`) as the master reads it from mysql.user: what a clone must copy besides grants. */

@@ -1,27 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type mysql from 'mysql2/promise';
 import { alternateUsername, CLONE_SUFFIX } from '../alternate-username.js';
-import { CURRENT, PENDING, type RotationContext } from '../context.js';
+import type { RotationContext } from '../context.js';
+import { alternatingUsersRotator } from '../database/alternating-users.js';
+import { describeLogin, rotationError } from '../database/credentials.js';
+import { run } from '../database/sessions.js';
 import type { Rotator } from '../handler.js';
 import { type Account, accountsNamed } from './accounts.js';
 import {
-  type Credential,
-  canLogin,
-  close,
-  credentialOf,
-  describeLogin,
-  login,
+  type MysqlCredential,
   type MysqlRotatorOptions,
-  masterOf,
+  mysqlEngine,
   prepareSession,
-  rotationError,
   rows,
-  run,
-} from './connection.js';
+} from './engine.js';
 import { type Grants, grantChanges, parseGrants, UnknownGrantError } from './grants.js';
 import { identifiedClause, plaintextRefused } from './passwords.js';
 import { accountName, describeAccount, printedAccountNames } from './sql.js';
-import { createPending, testPending } from './steps.js';
 
 export interface AlternatingUsersOptions extends MysqlRotatorOptions {
   /**
@@ -84,7 +79,7 @@ async function copyGrants(
     const changes = grantChanges(wanted, await grantsOf(ctx, connection, toUser, from.host, asMaster), to);
     if (changes.length === 0) return statements;
     for (const change of changes) {
-      await run(ctx, connection, change.sql, `${change.what} to ${described}`, asMaster);
+      await run(ctx, mysqlEngine, connection, change.sql, `${change.what} to ${described}`, asMaster);
       statements++;
     }
   }
@@ -129,115 +124,19 @@ export function alternatingUsers(options: AlternatingUsersOptions = {}): Rotator
     throw new TypeError('alternatingUsers: maxUsernameLength must be a positive whole number.');
   }
 
-  const alternate = (ctx: RotationContext, username: string): string => {
-    const next = alternateUsername(username);
-    if ([...next].length > maxLength) {
-      throw rotationError(
-        ctx,
-        `Cannot clone user ${JSON.stringify(username)}: with "${CLONE_SUFFIX}" the name would exceed ${maxLength} characters, the longest user name MySQL takes (set maxUsernameLength if your server takes longer ones).`,
-      );
-    }
-    return next;
-  };
-
-  /** As master: the pending user's accounts made like the current user's, and their password set last. */
-  async function setAsMaster(ctx: RotationContext, current: Credential, pending: Credential): Promise<void> {
-    const master = await masterOf(ctx, current);
-    const asMaster = describeLogin(master.username, master);
-    const connection = await login(ctx, options, master, master.username, master.password);
-    if (connection === undefined) {
-      throw rotationError(
-        ctx,
-        `The master secret's credential does not log in as ${asMaster}: check the secret named by "masterarn".`,
-      );
-    }
-    try {
-      const flavour = await prepareSession(ctx, connection, asMaster);
-      const sources = await accountsNamed(ctx, connection, flavour, current.username, asMaster);
-      if (sources.length === 0) {
+  return alternatingUsersRotator(mysqlEngine, options, {
+    alternate(ctx, username) {
+      const next = alternateUsername(username);
+      if ([...next].length > maxLength) {
         throw rotationError(
           ctx,
-          `User ${JSON.stringify(current.username)} has no account in mysql.user as seen by ${asMaster}.`,
+          `Cannot clone user ${JSON.stringify(username)}: with "${CLONE_SUFFIX}" the name would exceed ${maxLength} characters, the longest user name MySQL takes (set maxUsernameLength if your server takes longer ones).`,
         );
       }
-      const existing = new Set(
-        (await accountsNamed(ctx, connection, flavour, pending.username, asMaster)).map((a) => a.host),
-      );
-      const allowPlaintext = options.allowPlaintextPassword ?? false;
-      for (const source of sources) {
-        const to = accountName(pending.username, source.host);
-        const described = describeAccount(pending.username, source.host);
-        const identified = identifiedClause(
-          flavour,
-          source.plugin,
-          pending.password.reveal(),
-          allowPlaintext,
-        );
-        if (identified === undefined) {
-          throw rotationError(
-            ctx,
-            plaintextRefused(source.plugin, describeAccount(source.user, source.host)),
-          );
-        }
-        const created = !existing.has(source.host);
-        if (created) {
-          // Created with a password nobody knows: until its grants are copied, the pending password must not log
-          // in, or a crash here would leave a clone that setSecret, seeing it log in, never completes.
-          const unknown = identifiedClause(
-            flavour,
-            source.plugin,
-            randomBytes(24).toString('base64url'),
-            true,
-          );
-          await run(
-            ctx,
-            connection,
-            `CREATE USER ${to} ${unknown} ${source.require} ${source.limits}`,
-            `create user ${described}`,
-            asMaster,
-          );
-        }
-        const changes = await copyGrants(ctx, connection, source, pending.username, asMaster);
-        await run(
-          ctx,
-          connection,
-          `ALTER USER ${to} ${identified} ${source.require} ${source.limits}`,
-          `set the password and TLS options of ${described}`,
-          asMaster,
-        );
-        ctx.logger.info?.(
-          {
-            secretId: ctx.secretId,
-            step: ctx.step,
-            username: pending.username,
-            host: source.host,
-            created,
-            grantChanges: changes,
-          },
-          created
-            ? 'setSecret: created the pending user with the current grants'
-            : "setSecret: synced the pending user's grants and set its password",
-        );
-      }
-      const hosts = new Set(sources.map((source) => source.host));
-      const stray = [...existing].filter((host) => !hosts.has(host));
-      if (stray.length > 0) {
-        ctx.logger.warn?.(
-          { secretId: ctx.secretId, step: ctx.step, username: pending.username, hosts: stray },
-          `setSecret: user ${JSON.stringify(pending.username)} also has accounts for host parts ${current.username} lacks; they were left as they are`,
-        );
-      }
-    } finally {
-      await close(connection);
-    }
-  }
+      return next;
+    },
 
-  return {
-    createSecret: (ctx) => createPending(ctx, options, (username) => alternate(ctx, username)),
-
-    async setSecret(ctx) {
-      const current = await credentialOf(ctx, CURRENT);
-      const pending = await credentialOf(ctx, PENDING);
+    checkPendingUser(ctx, current, pending) {
       // Only ever the other user of the pair: a pending version naming anyone else (root) is not acted on.
       if (pending.username !== alternateUsername(current.username)) {
         throw rotationError(
@@ -245,45 +144,101 @@ export function alternatingUsers(options: AlternatingUsersOptions = {}): Rotator
           `The pending version of secret ${ctx.secretId} names user ${JSON.stringify(pending.username)}: alternatingUsers expects ${JSON.stringify(alternateUsername(current.username))}.`,
         );
       }
-      if (pending.host !== current.host || pending.port !== current.port) {
-        throw rotationError(
-          ctx,
-          `The pending version of secret ${ctx.secretId} is for ${pending.host}:${pending.port}, the AWSCURRENT one for ${current.host}:${current.port}.`,
-        );
-      }
-      if (!(await canLogin(ctx, options, current, current.username, current.password))) {
-        throw rotationError(
-          ctx,
-          `The AWSCURRENT credential of secret ${ctx.secretId} does not log in as ${describeLogin(current.username, current)}: fix it before rotating.`,
-        );
-      }
-      if (await canLogin(ctx, options, pending, pending.username, pending.password)) {
-        ctx.logger.info?.(
-          { secretId: ctx.secretId, step: ctx.step, username: pending.username },
-          'setSecret: the pending credential already logs in',
-        );
-        return;
-      }
-      await setAsMaster(ctx, current, pending);
     },
 
-    testSecret: (ctx) =>
-      testPending(ctx, options, async (connection, pending) => {
-        const [[account]] = (await rows(
+    setAsMaster: (ctx, connection, current, pending, asMaster) =>
+      copyAccounts(ctx, connection, current, pending, asMaster, options.allowPlaintextPassword ?? false),
+
+    async checkPendingSession(ctx, connection, pending) {
+      const [[account]] = (await rows(
+        ctx,
+        connection,
+        'SELECT CURRENT_USER()',
+        [],
+        'read its account',
+        describeLogin(pending.username, pending),
+      )) as [[unknown]];
+      const text = String(account);
+      if (text.slice(0, text.lastIndexOf('@')) !== pending.username) {
+        throw rotationError(
           ctx,
-          connection,
-          'SELECT CURRENT_USER()',
-          [],
-          'read its account',
-          describeLogin(pending.username, pending),
-        )) as [[unknown]];
-        const text = String(account);
-        if (text.slice(0, text.lastIndexOf('@')) !== pending.username) {
-          throw rotationError(
-            ctx,
-            `The pending credential logs in as another account than user ${JSON.stringify(pending.username)} (an anonymous account?).`,
-          );
-        }
-      }),
-  };
+          `The pending credential logs in as another account than user ${JSON.stringify(pending.username)} (an anonymous account?).`,
+        );
+      }
+    },
+  });
+}
+
+/** As master: the pending user's accounts made like the current user's, and their password set last. */
+async function copyAccounts(
+  ctx: RotationContext,
+  connection: mysql.Connection,
+  current: MysqlCredential,
+  pending: MysqlCredential,
+  asMaster: string,
+  allowPlaintext: boolean,
+): Promise<void> {
+  const flavour = await prepareSession(ctx, connection, asMaster);
+  const sources = await accountsNamed(ctx, connection, flavour, current.username, asMaster);
+  if (sources.length === 0) {
+    throw rotationError(
+      ctx,
+      `User ${JSON.stringify(current.username)} has no account in mysql.user as seen by ${asMaster}.`,
+    );
+  }
+  const existing = new Set(
+    (await accountsNamed(ctx, connection, flavour, pending.username, asMaster)).map((a) => a.host),
+  );
+  for (const source of sources) {
+    const to = accountName(pending.username, source.host);
+    const described = describeAccount(pending.username, source.host);
+    const identified = identifiedClause(flavour, source.plugin, pending.password.reveal(), allowPlaintext);
+    if (identified === undefined) {
+      throw rotationError(ctx, plaintextRefused(source.plugin, describeAccount(source.user, source.host)));
+    }
+    const created = !existing.has(source.host);
+    if (created) {
+      // Created with a password nobody knows: until its grants are copied, the pending password must not log
+      // in, or a crash here would leave a clone that setSecret, seeing it log in, never completes.
+      const unknown = identifiedClause(flavour, source.plugin, randomBytes(24).toString('base64url'), true);
+      await run(
+        ctx,
+        mysqlEngine,
+        connection,
+        `CREATE USER ${to} ${unknown} ${source.require} ${source.limits}`,
+        `create user ${described}`,
+        asMaster,
+      );
+    }
+    const changes = await copyGrants(ctx, connection, source, pending.username, asMaster);
+    await run(
+      ctx,
+      mysqlEngine,
+      connection,
+      `ALTER USER ${to} ${identified} ${source.require} ${source.limits}`,
+      `set the password and TLS options of ${described}`,
+      asMaster,
+    );
+    ctx.logger.info?.(
+      {
+        secretId: ctx.secretId,
+        step: ctx.step,
+        username: pending.username,
+        host: source.host,
+        created,
+        grantChanges: changes,
+      },
+      created
+        ? 'setSecret: created the pending user with the current grants'
+        : "setSecret: synced the pending user's grants and set its password",
+    );
+  }
+  const hosts = new Set(sources.map((source) => source.host));
+  const stray = [...existing].filter((host) => !hosts.has(host));
+  if (stray.length > 0) {
+    ctx.logger.warn?.(
+      { secretId: ctx.secretId, step: ctx.step, username: pending.username, hosts: stray },
+      `setSecret: user ${JSON.stringify(pending.username)} also has accounts for host parts ${current.username} lacks; they were left as they are`,
+    );
+  }
 }

@@ -10,5 +10,5 @@
 export { mysqlNativePasswordHash } from '../../database/mysql-password.js';
 export { alternateUsername } from '../alternate-username.js';
 export { type AlternatingUsersOptions, alternatingUsers } from './alternating-users.js';
-export type { MysqlRotatorOptions, MysqlSsl } from './connection.js';
+export type { MysqlRotatorOptions, MysqlSsl } from './engine.js';
 export { type SingleUserOptions, singleUser } from './single-user.js';

@@ -1,5 +1,5 @@
 import { mysqlNativePasswordHash } from '../../database/mysql-password.js';
-import type { Flavour } from './connection.js';
+import type { Flavour } from './engine.js';
 import { quoteText } from './sql.js';
 
 /** The plugin whose stored hash a client can compute, so the password itself never travels in SQL. */

@@ -1,21 +1,17 @@
 import type pg from 'pg';
 import { alternateUsername, CLONE_SUFFIX } from '../alternate-username.js';
-import { CURRENT, PENDING, type RotationContext } from '../context.js';
+import type { RotationContext } from '../context.js';
+import { alternatingUsersRotator } from '../database/alternating-users.js';
+import { describeLogin, rotationError } from '../database/credentials.js';
+import { run } from '../database/sessions.js';
 import type { Rotator } from '../handler.js';
 import {
-  type Credential,
-  canLogin,
-  close,
-  credentialOf,
-  describeLogin,
-  login,
   MAX_IDENTIFIER_BYTES,
-  masterOf,
+  type PostgresCredential,
   type PostgresRotatorOptions,
-  rotationError,
-  statementFailed,
-} from './connection.js';
-import { createPending, testPending, verifierFor } from './steps.js';
+  postgresEngine,
+  verifierFor,
+} from './engine.js';
 
 export interface AlternatingUsersOptions extends PostgresRotatorOptions {
   /**
@@ -65,103 +61,23 @@ export function alternatingUsers(options: AlternatingUsersOptions = {}): Rotator
   if (ownerRole !== undefined && Buffer.byteLength(ownerRole) > MAX_IDENTIFIER_BYTES) {
     throw new TypeError(`alternatingUsers: ownerRole is longer than ${MAX_IDENTIFIER_BYTES} bytes.`);
   }
+  const ownerRoleError = (ctx: RotationContext) =>
+    rotationError(ctx, `ownerRole ${JSON.stringify(ownerRole)} must not be one of the rotated users.`);
 
-  const alternate = (ctx: RotationContext, username: string): string => {
-    const next = alternateUsername(username);
-    if (Buffer.byteLength(next) > MAX_IDENTIFIER_BYTES) {
-      throw rotationError(
-        ctx,
-        `Cannot clone user ${JSON.stringify(username)}: with "${CLONE_SUFFIX}" the name would exceed PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes.`,
-      );
-    }
-    if (next === ownerRole || username === ownerRole) {
-      throw rotationError(
-        ctx,
-        `ownerRole ${JSON.stringify(ownerRole)} must not be one of the rotated users.`,
-      );
-    }
-    return next;
-  };
-
-  /** As master, in one transaction: the pending user and its password, and the owner role's setup. */
-  async function setAsMaster(ctx: RotationContext, current: Credential, pending: Credential): Promise<void> {
-    const master = await masterOf(ctx, current);
-    const asMaster = describeLogin(master.username, master);
-    const client = await login(ctx, options, master, master.username, master.password);
-    if (client === undefined) {
-      throw rotationError(
-        ctx,
-        `The master secret's credential does not log in as ${asMaster}: check the secret named by "masterarn".`,
-      );
-    }
-    const id = (name: string): string => client.escapeIdentifier(name);
-    const verifier = client.escapeLiteral(verifierFor(ctx, options, pending));
-    const run = async (sql: string, what: string): Promise<void> => {
-      try {
-        await client.query(sql);
-      } catch (error) {
-        throw statementFailed(ctx, what, asMaster, error);
-      }
-    };
-    try {
-      await run('BEGIN', 'start a transaction');
-      const created = !(await roleExists(client, pending.username));
-      if (created) {
-        await run(
-          `CREATE ROLE ${id(pending.username)} WITH LOGIN PASSWORD ${verifier}`,
-          `create user ${JSON.stringify(pending.username)}`,
-        );
-        await run(
-          `GRANT ${id(current.username)} TO ${id(pending.username)}`,
-          `grant ${JSON.stringify(current.username)} to ${JSON.stringify(pending.username)}`,
-        );
-      } else {
-        await run(
-          `ALTER ROLE ${id(pending.username)} WITH PASSWORD ${verifier}`,
-          `change the password of user ${JSON.stringify(pending.username)}`,
+  return alternatingUsersRotator(postgresEngine, options, {
+    alternate(ctx, username) {
+      const next = alternateUsername(username);
+      if (Buffer.byteLength(next) > MAX_IDENTIFIER_BYTES) {
+        throw rotationError(
+          ctx,
+          `Cannot clone user ${JSON.stringify(username)}: with "${CLONE_SUFFIX}" the name would exceed PostgreSQL's ${MAX_IDENTIFIER_BYTES} bytes.`,
         );
       }
-      if (ownerRole !== undefined) {
-        const owner = id(ownerRole);
-        if (!(await roleExists(client, ownerRole))) {
-          await run(`CREATE ROLE ${owner} NOLOGIN`, `create role ${JSON.stringify(ownerRole)}`);
-        }
-        for (const user of [current.username, pending.username]) {
-          await run(
-            `GRANT ${owner} TO ${id(user)}`,
-            `grant ${JSON.stringify(ownerRole)} to ${JSON.stringify(user)}`,
-          );
-        }
-        await run(
-          `REASSIGN OWNED BY ${id(current.username)}, ${id(pending.username)} TO ${owner}`,
-          `move the users' objects to ${JSON.stringify(ownerRole)}`,
-        );
-        for (const user of [current.username, pending.username]) {
-          await run(
-            `ALTER ROLE ${id(user)} SET role = ${client.escapeLiteral(ownerRole)}`,
-            `make ${JSON.stringify(user)} act as ${JSON.stringify(ownerRole)}`,
-          );
-        }
-      }
-      await run('COMMIT', 'commit');
-      ctx.logger.info?.(
-        { secretId: ctx.secretId, step: ctx.step, username: pending.username, created },
-        created ? 'setSecret: created the pending user' : "setSecret: set the pending user's password",
-      );
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      await close(client);
-    }
-  }
+      if (next === ownerRole || username === ownerRole) throw ownerRoleError(ctx);
+      return next;
+    },
 
-  return {
-    createSecret: (ctx) => createPending(ctx, options, (username) => alternate(ctx, username)),
-
-    async setSecret(ctx) {
-      const current = await credentialOf(ctx, CURRENT);
-      const pending = await credentialOf(ctx, PENDING);
+    checkPendingUser(ctx, current, pending) {
       if (pending.username === current.username) {
         throw rotationError(
           ctx,
@@ -169,43 +85,100 @@ export function alternatingUsers(options: AlternatingUsersOptions = {}): Rotator
         );
       }
       if (ownerRole !== undefined && (ownerRole === current.username || ownerRole === pending.username)) {
-        throw rotationError(
-          ctx,
-          `ownerRole ${JSON.stringify(ownerRole)} must not be one of the rotated users.`,
-        );
+        throw ownerRoleError(ctx);
       }
-      if (pending.host !== current.host || pending.port !== current.port) {
-        throw rotationError(
-          ctx,
-          `The pending version of secret ${ctx.secretId} is for ${pending.host}:${pending.port}, the AWSCURRENT one for ${current.host}:${current.port}.`,
-        );
-      }
-      if (!(await canLogin(ctx, options, current, current.username, current.password))) {
-        throw rotationError(
-          ctx,
-          `The AWSCURRENT credential of secret ${ctx.secretId} does not log in as ${describeLogin(current.username, current)}: fix it before rotating.`,
-        );
-      }
-      if (await canLogin(ctx, options, pending, pending.username, pending.password)) {
-        ctx.logger.info?.(
-          { secretId: ctx.secretId, step: ctx.step, username: pending.username },
-          'setSecret: the pending credential already logs in',
-        );
-        return;
-      }
-      await setAsMaster(ctx, current, pending);
     },
 
-    testSecret: (ctx) =>
-      testPending(ctx, options, async (client, pending) => {
-        if (ownerRole === undefined) return;
-        const result = await client.query<{ role: string }>('SELECT current_user AS role');
-        if (result.rows[0]?.role !== ownerRole) {
-          throw rotationError(
-            ctx,
-            `Sessions of ${describeLogin(pending.username, pending)} do not run as role ${JSON.stringify(ownerRole)}.`,
-          );
-        }
-      }),
-  };
+    /** In one transaction: the pending user and its password, and the owner role's setup. */
+    async setAsMaster(ctx, client, current, pending, asMaster) {
+      await setUpUsers(
+        ctx,
+        client,
+        current,
+        pending,
+        asMaster,
+        verifierFor(ctx, options, pending),
+        ownerRole,
+      );
+    },
+
+    async checkPendingSession(ctx, client, pending) {
+      if (ownerRole === undefined) return;
+      const result = await client.query<{ role: string }>('SELECT current_user AS role');
+      if (result.rows[0]?.role !== ownerRole) {
+        throw rotationError(
+          ctx,
+          `Sessions of ${describeLogin(pending.username, pending)} do not run as role ${JSON.stringify(ownerRole)}.`,
+        );
+      }
+    },
+  });
+}
+
+/**
+ * As master, in one transaction: creates the pending user (a member of the current one, as AWS's template
+ * does) or changes its password, and with `ownerRole`, makes both users act as that role.
+ */
+async function setUpUsers(
+  ctx: RotationContext,
+  client: pg.Client,
+  current: PostgresCredential,
+  pending: PostgresCredential,
+  asMaster: string,
+  verifier: string,
+  ownerRole: string | undefined,
+): Promise<void> {
+  const id = (name: string): string => client.escapeIdentifier(name);
+  const password = client.escapeLiteral(verifier);
+  const sql = (text: string, what: string): Promise<void> =>
+    run(ctx, postgresEngine, client, text, what, asMaster);
+  try {
+    await sql('BEGIN', 'start a transaction');
+    const created = !(await roleExists(client, pending.username));
+    if (created) {
+      await sql(
+        `CREATE ROLE ${id(pending.username)} WITH LOGIN PASSWORD ${password}`,
+        `create user ${JSON.stringify(pending.username)}`,
+      );
+      await sql(
+        `GRANT ${id(current.username)} TO ${id(pending.username)}`,
+        `grant ${JSON.stringify(current.username)} to ${JSON.stringify(pending.username)}`,
+      );
+    } else {
+      await sql(
+        `ALTER ROLE ${id(pending.username)} WITH PASSWORD ${password}`,
+        `change the password of user ${JSON.stringify(pending.username)}`,
+      );
+    }
+    if (ownerRole !== undefined) {
+      const owner = id(ownerRole);
+      if (!(await roleExists(client, ownerRole))) {
+        await sql(`CREATE ROLE ${owner} NOLOGIN`, `create role ${JSON.stringify(ownerRole)}`);
+      }
+      for (const user of [current.username, pending.username]) {
+        await sql(
+          `GRANT ${owner} TO ${id(user)}`,
+          `grant ${JSON.stringify(ownerRole)} to ${JSON.stringify(user)}`,
+        );
+      }
+      await sql(
+        `REASSIGN OWNED BY ${id(current.username)}, ${id(pending.username)} TO ${owner}`,
+        `move the users' objects to ${JSON.stringify(ownerRole)}`,
+      );
+      for (const user of [current.username, pending.username]) {
+        await sql(
+          `ALTER ROLE ${id(user)} SET role = ${client.escapeLiteral(ownerRole)}`,
+          `make ${JSON.stringify(user)} act as ${JSON.stringify(ownerRole)}`,
+        );
+      }
+    }
+    await sql('COMMIT', 'commit');
+    ctx.logger.info?.(
+      { secretId: ctx.secretId, step: ctx.step, username: pending.username, created },
+      created ? 'setSecret: created the pending user' : "setSecret: set the pending user's password",
+    );
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
 }

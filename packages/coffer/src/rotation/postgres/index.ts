@@ -8,6 +8,6 @@
  */
 export { alternateUsername } from '../alternate-username.js';
 export { type AlternatingUsersOptions, alternatingUsers } from './alternating-users.js';
-export type { PostgresRotatorOptions, PostgresSsl } from './connection.js';
+export type { PostgresRotatorOptions, PostgresSsl } from './engine.js';
 export { DEFAULT_SCRAM_ITERATIONS, type ScramOptions, scramSha256Verifier } from './scram.js';
 export { type SingleUserOptions, singleUser } from './single-user.js';

@@ -1,35 +1,9 @@
-import { CURRENT, PENDING, PREVIOUS, type RotationContext } from '../context.js';
+import { run } from '../database/sessions.js';
+import { singleUserRotator } from '../database/single-user.js';
 import type { Rotator } from '../handler.js';
-import {
-  type Credential,
-  canLogin,
-  close,
-  credentialOf,
-  describeLogin,
-  login,
-  type PostgresRotatorOptions,
-  rotationError,
-  statementFailed,
-} from './connection.js';
-import { createPending, testPending, verifierFor } from './steps.js';
+import { type PostgresRotatorOptions, postgresEngine, verifierFor } from './engine.js';
 
 export type SingleUserOptions = PostgresRotatorOptions;
-
-/** The pending credential must be the same login as the current one, on the same server. */
-function checkSameLogin(ctx: RotationContext, current: Credential, other: Credential, stage: string): void {
-  if (other.username !== current.username) {
-    throw rotationError(
-      ctx,
-      `The ${stage} version of secret ${ctx.secretId} names user ${JSON.stringify(other.username)}, the AWSCURRENT one ${JSON.stringify(current.username)}: singleUser rotates one user's password.`,
-    );
-  }
-  if (other.host !== current.host || other.port !== current.port) {
-    throw rotationError(
-      ctx,
-      `The ${stage} version of secret ${ctx.secretId} is for ${other.host}:${other.port}, the AWSCURRENT one for ${current.host}:${current.port}.`,
-    );
-  }
-}
 
 /**
  * A rotator for a PostgreSQL user that changes its own password, as AWS's single-user template does. The
@@ -53,54 +27,15 @@ function checkSameLogin(ctx: RotationContext, current: Credential, other: Creden
  * ```
  */
 export function singleUser(options: SingleUserOptions = {}): Rotator {
-  return {
-    createSecret: (ctx) => createPending(ctx, options),
-
-    async setSecret(ctx) {
-      const current = await credentialOf(ctx, CURRENT);
-      const pending = await credentialOf(ctx, PENDING);
-      checkSameLogin(ctx, current, pending, PENDING);
-      const who = describeLogin(pending.username, pending);
-      if (await canLogin(ctx, options, pending, pending.username, pending.password)) {
-        ctx.logger.info?.(
-          { secretId: ctx.secretId, step: ctx.step, username: pending.username },
-          'setSecret: the pending password already logs in',
-        );
-        return;
-      }
-      let client = await login(ctx, options, current, current.username, current.password);
-      if (client === undefined) {
-        // A crash after an earlier setSecret: the database may still hold the AWSPREVIOUS password.
-        const previous = await credentialOf(ctx, PREVIOUS);
-        if (previous !== undefined) {
-          checkSameLogin(ctx, current, previous, PREVIOUS);
-          client = await login(ctx, options, current, previous.username, previous.password);
-        }
-      }
-      if (client === undefined) {
-        throw rotationError(
-          ctx,
-          `Cannot log in as ${who} with the pending, current or previous password of secret ${ctx.secretId}: set the user's password to the AWSCURRENT one, then rotate again.`,
-        );
-      }
-      try {
-        const verifier = verifierFor(ctx, options, pending);
-        await client
-          .query(
-            `ALTER ROLE ${client.escapeIdentifier(pending.username)} WITH PASSWORD ${client.escapeLiteral(verifier)}`,
-          )
-          .catch((error: unknown) => {
-            throw statementFailed(ctx, 'change the password', who, error);
-          });
-      } finally {
-        await close(client);
-      }
-      ctx.logger.info?.(
-        { secretId: ctx.secretId, step: ctx.step, username: pending.username },
-        'setSecret: set the pending password',
-      );
-    },
-
-    testSecret: (ctx) => testPending(ctx, options),
-  };
+  return singleUserRotator(postgresEngine, options, async (ctx, client, pending, who) => {
+    const verifier = client.escapeLiteral(verifierFor(ctx, options, pending));
+    await run(
+      ctx,
+      postgresEngine,
+      client,
+      `ALTER ROLE ${client.escapeIdentifier(pending.username)} WITH PASSWORD ${verifier}`,
+      'change the password',
+      who,
+    );
+  });
 }
