@@ -674,7 +674,9 @@ export class Store {
 
   /** Staging labels of every version that has one. */
   versionStages(arn: string): Map<string, string[]> {
-    const entry = this.cached(arn);
+    // Read from the cache but never filled into it: a listing walks every secret, and filling for each would
+    // evict the hot secrets' entries (and cost a second row read, a MAC check and a freeze per secret).
+    const entry = this.cache.get(arn);
     // A copy: the caller may change the map; the label lists in it are frozen.
     if (entry !== undefined) return new Map(this.stagesOf(entry).byVersion);
     return groupStages(this.stmt.stagesOf.all(arn)).byVersion;
