@@ -18,6 +18,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ClosedError,
+  getMany,
   InvalidSecretFormatError,
   Secret,
   SecretBatchError,
@@ -143,7 +144,7 @@ describe('SecretCache against the local server', () => {
     // Not read since a refresh: the next refresh-ahead point passes without a call.
     const unread = newCache({ ttl: 4000, jitter: 0, refreshAhead: 0.1 });
     server.audit.resetCounts();
-    await unread.getMany([name]);
+    await getMany(unread, [name]);
     await vi.waitFor(() => expect(unread.stats().refreshes).toBe(1)); // at 400 ms: read once, refreshed
     await sleep(700); // past the next point (~800 ms): nobody read since, so no call
     expect(calls()).toEqual({ BatchGetSecretValue: 1, GetSecretValue: 1 });
@@ -380,12 +381,12 @@ describe('SecretCache against the local server', () => {
     }
     const cache = newCache();
     server.audit.resetCounts();
-    const results = await cache.getMany(names);
+    const results = await getMany(cache, names);
     expect(calls()).toEqual({ BatchGetSecretValue: 3 });
     expect(results.map(reveal)).toEqual(names.map((n) => values.get(n)));
     expect(cache.stats().entries).toBe(45);
     server.audit.resetCounts();
-    await cache.getMany(names);
+    await getMany(cache, names);
     await cache.get(names[44] as string);
     expect(calls()).toEqual({});
     seen.push(results);
@@ -396,7 +397,7 @@ describe('SecretCache against the local server', () => {
     for (const name of names) await createSecret(admin, { Name: name, SecretString: canary() });
     const cache = newCache();
     server.audit.resetCounts();
-    const many = cache.getMany(names);
+    const many = getMany(cache, names);
     const one = cache.get(names[2] as string);
     const jsonOne = cache.get(names[3] as string, { as: 'bytes' });
     const [results, single] = await Promise.all([many, one, jsonOne]);
@@ -411,7 +412,7 @@ describe('SecretCache against the local server', () => {
     await createSecret(admin, { Name: found, SecretString: value });
     const cache = newCache();
     server.audit.resetCounts();
-    const error = await cache.getMany([found, missing]).catch((e: unknown) => e);
+    const error = await getMany(cache, [found, missing]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretBatchError);
     const batchError = error as SecretBatchError;
     expect(batchError.message).toContain(missing);
@@ -469,7 +470,7 @@ describe('SecretCache against the local server', () => {
     await expect(cache.get(name)).rejects.toBeInstanceOf(ClosedError);
     await expect(cache.get(name, { as: 'json' })).rejects.toBeInstanceOf(ClosedError);
     await expect(cache.refresh(name)).rejects.toBeInstanceOf(ClosedError);
-    await expect(cache.getMany([name])).rejects.toBeInstanceOf(ClosedError);
+    await expect(getMany(cache, [name])).rejects.toBeInstanceOf(ClosedError);
     expect(cache.peek(name)).toBeUndefined();
     expect(cache.stats().entries).toBe(0);
     await cache.close(); // idempotent
@@ -487,7 +488,7 @@ describe('SecretCache against the local server', () => {
     await createSecret(client, { Name: `${base}-2`, SecretString: other });
     const partial = arn.slice(0, -7);
     await using cache = new SecretCache({ client: client });
-    const [second, first] = await cache.getMany([`${base}-2`, partial]);
+    const [second, first] = await getMany(cache, [`${base}-2`, partial]);
     expect(second?.value.reveal()).toBe(other);
     expect(first?.value.reveal()).toBe(mine);
     expect(first?.name).toBe(base);
