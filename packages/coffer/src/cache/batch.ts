@@ -9,12 +9,8 @@ import {
   type ValueOf,
   type VersionSelector,
 } from '../read/options.js';
-import {
-  type ApiOptions,
-  batchGetSecretValues,
-  getSecretValue,
-  type RawSecret,
-} from '../sdk/secrets-manager.js';
+import { batchGetSecretValues } from '../sdk/batch-get.js';
+import { type ApiOptions, getSecretValue, type RawSecret } from '../sdk/secrets-manager.js';
 import { toCofferError } from '../sdk/to-coffer-error.js';
 import type { StandardSchemaV1 } from '../standard-schema.js';
 import { type CacheEntry, isTransient } from './entry.js';
