@@ -5,7 +5,8 @@
 //   node bench/bundle.bench.js        (after `npm run build`), or `node bench/run.js bundle`
 //
 // No assertions: it prints numbers. The target (issue 12) is Coffer at most 1.5x Powertools. A third handler that
-// also imports every opt-in cache feature (getMany, getDescription, replicaFailover) shows what opting in costs.
+// also imports every opt-in cache feature (getMany, getDescription, replicaFailover) shows what opting in costs,
+// and one with getSecret alone what the read path the cache shares with it weighs.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { machineLine, printTable } from './lib.js';
@@ -19,6 +20,9 @@ const handlers = {
       const direct = await getSecret('prod/other');
       return value.reveal().length + direct.value.reveal().length;
     };`,
+  cofferGetSecretOnly: `
+    import { getSecret } from 'coffer';
+    export const handler = async () => (await getSecret('prod/other')).value.reveal().length;`,
   cofferAllFeatures: `
     import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
     import { getDescription, getMany, getSecret, replicaFailover, SecretCache } from 'coffer';
@@ -70,6 +74,7 @@ async function main() {
   console.log(machineLine());
   const coffer = await bundle(handlers.coffer);
   const cofferAll = await bundle(handlers.cofferAllFeatures);
+  const getSecretOnly = await bundle(handlers.cofferGetSecretOnly);
   const powertools = await bundle(handlers.powertools);
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
   printTable(
@@ -89,12 +94,13 @@ async function main() {
         'target <= 1.50x',
       ],
       ['gzip', kb(coffer.gzip), kb(powertools.gzip), `${(coffer.gzip / powertools.gzip).toFixed(2)}x`, ''],
+      ['size, getSecret alone (no cache)', kb(getSecretOnly.bytes), '', '', `gzip ${kb(getSecretOnly.gzip)}`],
       [
         'size, + getMany, getDescription, replicas',
         kb(cofferAll.bytes),
         kb(powertools.bytes),
         `${(cofferAll.bytes / powertools.bytes).toFixed(2)}x`,
-        'opt-in features',
+        `gzip ${kb(cofferAll.gzip)}`,
       ],
     ],
   );

@@ -103,7 +103,7 @@ export function cachePolicy(options: SecretCacheOptions): CachePolicy {
   const replicas = options.replicas;
   if (replicas !== undefined && typeof (replicas as { route?: unknown } | null)?.route !== 'function') {
     throw new TypeError(
-      'replicas takes replicaFailover([...clients]), one SecretsManagerClient per replica region (e.g. replicaFailover([new SecretsManagerClient({ region: "eu-west-1" })])).',
+      'replicas takes replicaFailover([...clients]), one SecretsManagerClient per replica region.',
     );
   }
   const defaults = SECRET_CACHE_DEFAULTS;
