@@ -18,6 +18,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ClosedError,
+  getDescription,
   getMany,
   InvalidSecretFormatError,
   Secret,
@@ -461,6 +462,15 @@ describe('SecretCache against the local server', () => {
     expect(cache.stats()).toMatchObject({ misses: 2, errors: 1 });
   });
 
+  it('getMany and getDescription refuse anything but a SecretCache with a TypeError that says what to pass', async () => {
+    await expect(getMany({} as SecretCache, ['x'])).rejects.toThrow(
+      /getMany takes a SecretCache as its first argument/,
+    );
+    await expect(getDescription(undefined as unknown as SecretCache, 'x')).rejects.toThrow(
+      /getDescription takes a SecretCache/,
+    );
+  });
+
   it('rejects every read after close() or Symbol.asyncDispose with ClosedError', async () => {
     const name = uniqueName('closed');
     await createSecret(admin, { Name: name, SecretString: canary() });
@@ -471,6 +481,7 @@ describe('SecretCache against the local server', () => {
     await expect(cache.get(name, { as: 'json' })).rejects.toBeInstanceOf(ClosedError);
     await expect(cache.refresh(name)).rejects.toBeInstanceOf(ClosedError);
     await expect(getMany(cache, [name])).rejects.toBeInstanceOf(ClosedError);
+    await expect(getDescription(cache, name)).rejects.toBeInstanceOf(ClosedError);
     expect(cache.peek(name)).toBeUndefined();
     expect(cache.stats().entries).toBe(0);
     await cache.close(); // idempotent

@@ -107,7 +107,7 @@ export async function getMany<
   secretIds: readonly string[],
   options: Omit<ReadOptions<F, S>, keyof VersionSelector> = {},
 ): Promise<SecretResult<ValueOf<F, S>>[]> {
-  const internals = internalsOf(cache);
+  const internals = internalsOf(cache, 'getMany');
   internals.checkOpen();
   if (!Array.isArray(secretIds)) throw new TypeError('getMany takes an array of secret names or ARNs.');
   for (const id of secretIds) checkSecretId(id);

@@ -74,12 +74,12 @@ class Descriptions implements DescriptionStore {
  * const { Tags, RotationEnabled } = await getDescription(cache, 'prod/db');
  * ```
  */
-export function getDescription(
+export async function getDescription(
   cache: SecretCache,
   secretId: string,
   options: { refresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<SecretDescription> {
-  const internals = internalsOf(cache);
+  const internals = internalsOf(cache, 'getDescription');
   internals.checkOpen();
   checkSecretId(secretId);
   internals.descriptions ??= new Descriptions(internals.policy);

@@ -47,9 +47,10 @@ export interface CacheInternals {
 /** Each cache's internals, set by its constructor. */
 export const cacheInternals = /* @__PURE__ */ new WeakMap<object, CacheInternals>();
 
-/** A cache's internals; a TypeError for anything that is not a SecretCache. */
-export function internalsOf(cache: object): CacheInternals {
-  const internals = cacheInternals.get(cache);
-  if (internals === undefined) throw new TypeError('Expected a SecretCache.');
+/** A cache's internals; a TypeError naming `caller` for anything that is not a SecretCache. */
+export function internalsOf(cache: unknown, caller: string): CacheInternals {
+  const internals = typeof cache === 'object' && cache !== null ? cacheInternals.get(cache) : undefined;
+  if (internals === undefined)
+    throw new TypeError(`${caller} takes a SecretCache as its first argument, e.g. ${caller}(cache, ...).`);
   return internals;
 }
