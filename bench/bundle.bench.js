@@ -4,7 +4,9 @@
 //
 //   node bench/bundle.bench.js        (after `npm run build`), or `node bench/run.js bundle`
 //
-// No assertions: it prints numbers. The target (issue 12) is Coffer at most 1.5x Powertools.
+// No assertions: it prints numbers. The target (issue 12) is Coffer at most 1.5x Powertools. A third handler that
+// also imports every opt-in cache feature (getMany, getDescription, replicaFailover) shows what opting in costs,
+// and one with getSecret alone what the read path the cache shares with it weighs.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { machineLine, printTable } from './lib.js';
@@ -17,6 +19,20 @@ const handlers = {
       const { value } = await cache.get('prod/api-key');
       const direct = await getSecret('prod/other');
       return value.reveal().length + direct.value.reveal().length;
+    };`,
+  cofferGetSecretOnly: `
+    import { getSecret } from 'coffer';
+    export const handler = async () => (await getSecret('prod/other')).value.reveal().length;`,
+  cofferAllFeatures: `
+    import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+    import { getDescription, getMany, getSecret, replicaFailover, SecretCache } from 'coffer';
+    const cache = new SecretCache({ replicas: replicaFailover([new SecretsManagerClient({ region: 'eu-west-1' })]) });
+    export const handler = async () => {
+      const { value } = await cache.get('prod/api-key');
+      const direct = await getSecret('prod/other');
+      const many = await getMany(cache, ['prod/a', 'prod/b']);
+      const { Tags } = await getDescription(cache, 'prod/api-key');
+      return value.reveal().length + direct.value.reveal().length + many.length + (Tags?.length ?? 0);
     };`,
   powertools: `
     import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
@@ -57,6 +73,8 @@ async function main() {
   );
   console.log(machineLine());
   const coffer = await bundle(handlers.coffer);
+  const cofferAll = await bundle(handlers.cofferAllFeatures);
+  const getSecretOnly = await bundle(handlers.cofferGetSecretOnly);
   const powertools = await bundle(handlers.powertools);
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
   printTable(
@@ -76,10 +94,19 @@ async function main() {
         'target <= 1.50x',
       ],
       ['gzip', kb(coffer.gzip), kb(powertools.gzip), `${(coffer.gzip / powertools.gzip).toFixed(2)}x`, ''],
+      ['size, getSecret alone (no cache)', kb(getSecretOnly.bytes), '', '', `gzip ${kb(getSecretOnly.gzip)}`],
+      [
+        'size, + getMany, getDescription, replicas',
+        kb(cofferAll.bytes),
+        kb(powertools.bytes),
+        `${(cofferAll.bytes / powertools.bytes).toFixed(2)}x`,
+        `gzip ${kb(cofferAll.gzip)}`,
+      ],
     ],
   );
   console.log('\nlargest parts of the Coffer bundle:');
-  for (const { file, bytes } of coffer.inputs.slice(0, 8)) console.log(`  ${kb(bytes).padStart(8)}  ${file}`);
+  for (const { file, bytes } of coffer.inputs.slice(0, 12))
+    console.log(`  ${kb(bytes).padStart(8)}  ${file}`);
 }
 
 await main();

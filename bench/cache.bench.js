@@ -19,7 +19,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SecretCache } from '../packages/coffer/dist/index.js';
+import { getMany, SecretCache } from '../packages/coffer/dist/index.js';
 import { startLocalSecretsManager } from '../packages/local/dist/index.js';
 import { killChildren, machineLine, median, printTable, startServer } from './lib.js';
 
@@ -350,7 +350,7 @@ async function fillAndWeigh(client) {
   let cache = new SecretCache({ client, maxEntries: HEAP_SECRETS });
   let before = await settledHeap();
   let started = performance.now();
-  for (let i = 0; i < ids.length; i += 500) await cache.getMany(ids.slice(i, i + 500));
+  for (let i = 0; i < ids.length; i += 500) await getMany(cache, ids.slice(i, i + 500));
   const cofferFillMs = performance.now() - started;
   let filled = await settledHeap();
   const { entries, apiCalls } = cache.stats();

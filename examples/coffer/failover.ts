@@ -1,10 +1,10 @@
 // A cache that fails over to the regions a secret is replicated to, when its own region is unreachable.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretCache } from 'coffer';
+import { replicaFailover, SecretCache } from 'coffer';
 
 const cache = new SecretCache({
   client: new SecretsManagerClient({ region: 'us-east-1' }),
-  replicas: [new SecretsManagerClient({ region: 'eu-west-1' })],
+  replicas: replicaFailover([new SecretsManagerClient({ region: 'eu-west-1' })]),
 });
 cache.on('apiCall', ({ operation, region, ok, failover }) => {
   console.log(`${operation} in ${region}: ${ok ? 'ok' : 'failed'}${failover ? ' (failover)' : ''}`); // your metrics here

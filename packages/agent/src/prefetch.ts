@@ -1,4 +1,4 @@
-import { type CofferLogger, SecretBatchError } from 'coffer';
+import { type CofferLogger, getMany, SecretBatchError } from 'coffer';
 import type { Caches } from './caches.js';
 import { secretNames } from './listing.js';
 import type { AgentMetrics } from './metrics.js';
@@ -66,7 +66,7 @@ export async function prefetch(
       }
       const secretIds = [...wanted].slice(0, limit);
       try {
-        await scope.cache.getMany(secretIds);
+        await getMany(scope.cache, secretIds);
         for (const secretId of secretIds) loaded.push({ secretId, roleArn });
       } catch (error) {
         if (!(error instanceof SecretBatchError)) throw error;

@@ -3,10 +3,12 @@
  * never stampedes and keeps serving when Secrets Manager is down.
  */
 
-export { SecretBatchError } from './cache/batch.js';
-export type { SecretDescription } from './cache/descriptions.js';
+export { getMany, SecretBatchError } from './cache/batch.js';
+export { getDescription, type SecretDescription } from './cache/descriptions.js';
 export type { Listener, SecretCacheEvent, SecretCacheEvents } from './cache/events.js';
+export { replicaFailover } from './cache/failover.js';
 export { SECRET_CACHE_DEFAULTS, type SecretCacheOptions } from './cache/options.js';
+export type { ReplicaFailover } from './cache/route.js';
 export { SecretCache, type SecretCacheStats } from './cache/secret-cache.js';
 export {
   AccessDeniedError,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
-  type SecretsManagerClient,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { LocalSecretsManager } from '@coffer/local';
 import {
@@ -16,6 +16,9 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
+  getMany,
+  type ReplicaFailover,
+  replicaFailover,
   SecretCache,
   type SecretCacheEvents,
   type SecretCacheOptions,
@@ -53,7 +56,7 @@ describe('SecretCache failover to replica regions', () => {
   function newCache(options: SecretCacheOptions = {}) {
     const cache = new SecretCache({
       client: primary,
-      replicas: [replica],
+      replicas: replicaFailover([replica]),
       requestTimeout: 5_000,
       backoff: { initialMs: 50, maxMs: 100 },
       ...options,
@@ -110,7 +113,8 @@ describe('SecretCache failover to replica regions', () => {
   });
 
   it('fails over to the replica when the primary region is unreachable, then skips it while it is down', async () => {
-    const { cache, events } = newCache();
+    // A backoff far longer than the test: under load, the default 50-100 ms could end before the next read.
+    const { cache, events } = newCache({ backoff: { initialMs: 60_000, maxMs: 60_000 } });
     await cache.get('fo/db');
     proxy.mode = 'refuse';
     const before = servedByServer()['eu-west-1'] ?? 0;
@@ -148,7 +152,7 @@ describe('SecretCache failover to replica regions', () => {
   it('fails over when the primary region throttles, and a batch read fails over as a whole', async () => {
     const { cache } = newCache();
     proxy.mode = 'throttle';
-    const [one, two] = await cache.getMany(['fo/batch-1', 'fo/batch-2']);
+    const [one, two] = await getMany(cache, ['fo/batch-1', 'fo/batch-2']);
     expect(one?.value.reveal()).toBe(values['fo/batch-1']);
     expect(two?.arn).toBe(arns['fo/batch-2']);
     expect(cache.stats().servedBy).toEqual({ 'eu-west-1': 1 });
@@ -190,7 +194,7 @@ describe('SecretCache failover to replica regions', () => {
     });
     const denied = new SecretCache({
       client: clientFor(server, { endpoint: proxy.endpoint, credentials: westOnly }),
-      replicas: [clientFor(server, { region: 'eu-west-1', credentials: westOnly })],
+      replicas: replicaFailover([clientFor(server, { region: 'eu-west-1', credentials: westOnly })]),
     });
     caches.push(denied);
     const calls: string[] = [];
@@ -204,7 +208,9 @@ describe('SecretCache failover to replica regions', () => {
     const deadReplicaProxy = await startProxy(server.endpoint);
     try {
       const { cache, events } = newCache({
-        replicas: [clientFor(server, { endpoint: deadReplicaProxy.endpoint, region: 'eu-west-1' })],
+        replicas: replicaFailover([
+          clientFor(server, { endpoint: deadReplicaProxy.endpoint, region: 'eu-west-1' }),
+        ]),
         ttl: 60_000,
       });
       await cache.get('fo/db');
@@ -250,11 +256,14 @@ describe('SecretCache failover to replica regions', () => {
   });
 
   it('refuses replicas that are not SDK clients, with a clear TypeError', () => {
-    expect(() => new SecretCache({ replicas: [{} as SecretsManagerClient] })).toThrow(
-      /replicas must be a list of SecretsManagerClient/,
+    expect(() => replicaFailover([{} as SecretsManagerClient])).toThrow(
+      /replicaFailover takes a list of SecretsManagerClient/,
     );
-    expect(() => new SecretCache({ replicas: 'eu-west-1' as unknown as SecretsManagerClient[] })).toThrow(
-      TypeError,
+    expect(() => replicaFailover('eu-west-1' as unknown as SecretsManagerClient[])).toThrow(TypeError);
+    // A plain list of clients (what `replicas` took before replicaFailover) says what to write instead.
+    const clients = [new SecretsManagerClient({ region: 'eu-west-1' })];
+    expect(() => new SecretCache({ replicas: clients as unknown as ReplicaFailover })).toThrow(
+      /replicas takes replicaFailover\(\[\.\.\.clients\]\)/,
     );
   });
 });

@@ -23,6 +23,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   AccessDeniedError,
   ClosedError,
+  getMany,
   getSecret,
   SecretBatchError,
   SecretCache,
@@ -283,7 +284,7 @@ describe('SecretCache when Secrets Manager is slow, down or refusing', () => {
     const cache = newCache();
     proxy.mode = 'refuse';
     proxy.requests = 0;
-    const error = await errorOf(cache.getMany(names));
+    const error = await errorOf(getMany(cache, names));
     expect(error).toBeInstanceOf(SecretBatchError);
     const batchError = error as SecretBatchError;
     expect(batchError.errors.size).toBe(10);
@@ -340,7 +341,7 @@ describe('SecretCache when Secrets Manager is slow, down or refusing', () => {
       // Without BatchGetSecretValue permission, getMany falls back to one GetSecretValue per secret.
       server.audit.resetCounts();
       const other = newCache({ client: restrictedClient });
-      const [one] = await other.getMany([allowed]);
+      const [one] = await getMany(other, [allowed]);
       expect(one?.arn).toBe(allowedArn);
       expect(calls()).toEqual({ BatchGetSecretValue: 1, GetSecretValue: 1 });
       seen.push(denied);

@@ -11,7 +11,7 @@ import {
   uniqueName,
 } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretCache } from '../src/index.js';
+import { getDescription, SecretCache } from '../src/index.js';
 
 // What SecretCache tells about a cached value besides the value: how it is stored, since when it is stale,
 // and the secret's DescribeSecret metadata, cached like values.
@@ -47,14 +47,14 @@ describe('SecretCache metadata', () => {
     await createSecret(admin, { Name: name, SecretString: canary(), Tags: [{ Key: 'team', Value: 'a' }] });
     await using cache = new SecretCache({ client: admin });
     const before = calls('DescribeSecret');
-    const answers = await Promise.all(Array.from({ length: 20 }, () => cache.describe(name)));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => getDescription(cache, name)));
     expect(calls('DescribeSecret') - before).toBe(1);
     expect(answers[0]?.Name).toBe(name);
     expect(answers[0]?.Tags).toEqual([{ Key: 'team', Value: 'a' }]);
     expect(answers[0]).not.toHaveProperty('$metadata');
-    await cache.describe(name);
+    await getDescription(cache, name);
     expect(calls('DescribeSecret') - before).toBe(1);
-    await cache.describe(name, { refresh: true });
+    await getDescription(cache, name, { refresh: true });
     expect(calls('DescribeSecret') - before).toBe(2);
     expectNoCanary(answers[0]);
   });
@@ -64,13 +64,14 @@ describe('SecretCache metadata', () => {
     const { arn } = await createSecret(admin, { Name: name, SecretString: canary() });
     await using cache = new SecretCache({ client: admin, ttl: 200, jitter: 0, versionAware: true });
     await cache.get(name);
+    await getDescription(cache, name);
     const next = await admin.send(new PutSecretValueCommand({ SecretId: name, SecretString: canary() }));
     await new Promise((resolve) => setTimeout(resolve, 250));
     await cache.get(name);
-    // The expired read refreshed through DescribeSecret; that answer now serves describe().
+    // The expired read refreshed through DescribeSecret; that answer now serves getDescription().
     await expect.poll(() => cache.peek(name)?.versionId, { timeout: 10_000 }).toBe(next.VersionId);
     const before = calls('DescribeSecret');
-    const description = await cache.describe(arn);
+    const description = await getDescription(cache, arn);
     expect(calls('DescribeSecret')).toBe(before);
     expect(Object.keys(description.VersionIdsToStages ?? {})).toContain(next.VersionId);
   });

@@ -18,6 +18,8 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ClosedError,
+  getDescription,
+  getMany,
   InvalidSecretFormatError,
   Secret,
   SecretBatchError,
@@ -143,7 +145,7 @@ describe('SecretCache against the local server', () => {
     // Not read since a refresh: the next refresh-ahead point passes without a call.
     const unread = newCache({ ttl: 4000, jitter: 0, refreshAhead: 0.1 });
     server.audit.resetCounts();
-    await unread.getMany([name]);
+    await getMany(unread, [name]);
     await vi.waitFor(() => expect(unread.stats().refreshes).toBe(1)); // at 400 ms: read once, refreshed
     await sleep(700); // past the next point (~800 ms): nobody read since, so no call
     expect(calls()).toEqual({ BatchGetSecretValue: 1, GetSecretValue: 1 });
@@ -380,12 +382,12 @@ describe('SecretCache against the local server', () => {
     }
     const cache = newCache();
     server.audit.resetCounts();
-    const results = await cache.getMany(names);
+    const results = await getMany(cache, names);
     expect(calls()).toEqual({ BatchGetSecretValue: 3 });
     expect(results.map(reveal)).toEqual(names.map((n) => values.get(n)));
     expect(cache.stats().entries).toBe(45);
     server.audit.resetCounts();
-    await cache.getMany(names);
+    await getMany(cache, names);
     await cache.get(names[44] as string);
     expect(calls()).toEqual({});
     seen.push(results);
@@ -396,7 +398,7 @@ describe('SecretCache against the local server', () => {
     for (const name of names) await createSecret(admin, { Name: name, SecretString: canary() });
     const cache = newCache();
     server.audit.resetCounts();
-    const many = cache.getMany(names);
+    const many = getMany(cache, names);
     const one = cache.get(names[2] as string);
     const jsonOne = cache.get(names[3] as string, { as: 'bytes' });
     const [results, single] = await Promise.all([many, one, jsonOne]);
@@ -411,7 +413,7 @@ describe('SecretCache against the local server', () => {
     await createSecret(admin, { Name: found, SecretString: value });
     const cache = newCache();
     server.audit.resetCounts();
-    const error = await cache.getMany([found, missing]).catch((e: unknown) => e);
+    const error = await getMany(cache, [found, missing]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretBatchError);
     const batchError = error as SecretBatchError;
     expect(batchError.message).toContain(missing);
@@ -460,6 +462,15 @@ describe('SecretCache against the local server', () => {
     expect(cache.stats()).toMatchObject({ misses: 2, errors: 1 });
   });
 
+  it('getMany and getDescription refuse anything but a SecretCache with a TypeError that says what to pass', async () => {
+    await expect(getMany({} as SecretCache, ['x'])).rejects.toThrow(
+      /getMany takes a SecretCache as its first argument/,
+    );
+    await expect(getDescription(undefined as unknown as SecretCache, 'x')).rejects.toThrow(
+      /getDescription takes a SecretCache/,
+    );
+  });
+
   it('rejects every read after close() or Symbol.asyncDispose with ClosedError', async () => {
     const name = uniqueName('closed');
     await createSecret(admin, { Name: name, SecretString: canary() });
@@ -469,7 +480,8 @@ describe('SecretCache against the local server', () => {
     await expect(cache.get(name)).rejects.toBeInstanceOf(ClosedError);
     await expect(cache.get(name, { as: 'json' })).rejects.toBeInstanceOf(ClosedError);
     await expect(cache.refresh(name)).rejects.toBeInstanceOf(ClosedError);
-    await expect(cache.getMany([name])).rejects.toBeInstanceOf(ClosedError);
+    await expect(getMany(cache, [name])).rejects.toBeInstanceOf(ClosedError);
+    await expect(getDescription(cache, name)).rejects.toBeInstanceOf(ClosedError);
     expect(cache.peek(name)).toBeUndefined();
     expect(cache.stats().entries).toBe(0);
     await cache.close(); // idempotent
@@ -487,7 +499,7 @@ describe('SecretCache against the local server', () => {
     await createSecret(client, { Name: `${base}-2`, SecretString: other });
     const partial = arn.slice(0, -7);
     await using cache = new SecretCache({ client: client });
-    const [second, first] = await cache.getMany([`${base}-2`, partial]);
+    const [second, first] = await getMany(cache, [`${base}-2`, partial]);
     expect(second?.value.reveal()).toBe(other);
     expect(first?.value.reveal()).toBe(mine);
     expect(first?.name).toBe(base);

@@ -12,7 +12,13 @@ import { type } from 'arktype';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { getSecret, InvalidSecretFormatError, SecretCache, type StandardSchemaV1 } from '../src/index.js';
+import {
+  getMany,
+  getSecret,
+  InvalidSecretFormatError,
+  SecretCache,
+  type StandardSchemaV1,
+} from '../src/index.js';
 
 /** The same schema, `{ host: string, port: number }`, in each library the READMEs name. */
 const libraries: [string, StandardSchemaV1<unknown, { host: string; port: number }>][] = [
@@ -38,7 +44,7 @@ describe.each(libraries)('%s schemas', (_library, schema) => {
     expect(read.value.reveal()).toEqual({ host: 'db', port: 5432 });
     await using cache = new SecretCache({ client });
     expect((await cache.get(good, { schema })).value.reveal()).toEqual({ host: 'db', port: 5432 });
-    expect((await cache.getMany([good], { schema }))[0]?.value.reveal()).toEqual({ host: 'db', port: 5432 });
+    expect((await getMany(cache, [good], { schema }))[0]?.value.reveal()).toEqual({ host: 'db', port: 5432 });
   });
 
   it('refuse a value that does not match, naming the path and the kind of problem, never the value', async () => {

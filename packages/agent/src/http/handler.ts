@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Filter } from '@aws-sdk/client-secrets-manager';
 import {
   type CofferError,
+  getDescription,
+  getMany,
   InvalidSecretFormatError,
   SecretBatchError,
   type SecretCache,
@@ -271,7 +273,7 @@ export class AgentHandler {
       let results: ReadonlyMap<string, SecretResult<Uint8Array>>;
       let errors: ReadonlyMap<string, CofferError> = new Map();
       try {
-        const all = secretIds.length === 0 ? [] : await scope.cache.getMany(secretIds, { as: 'bytes' });
+        const all = secretIds.length === 0 ? [] : await getMany(scope.cache, secretIds, { as: 'bytes' });
         results = new Map(all.map((r, i) => [secretIds[i] as string, r]));
       } catch (error) {
         if (!(error instanceof SecretBatchError)) throw error;
@@ -300,7 +302,7 @@ export class AgentHandler {
       throw HttpAnswer.text(400, 'describe takes secretId, roleArn and refreshNow only');
     const { cache } = await this.caches.for(roleArn);
     try {
-      const description = await cache.describe(secretId, {
+      const description = await getDescription(cache, secretId, {
         refresh: refreshNow || this.settings.ttlSeconds === 0,
       });
       return { status: 200, body: JSON.stringify(description, wireDates), contentType: JSON_TYPE };

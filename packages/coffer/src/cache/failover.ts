@@ -2,7 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CofferError } from '../errors.js';
 import type { RawSecret } from '../sdk/secrets-manager.js';
 import { isTransient } from './entry.js';
-import { backoffDelay, type CachePolicy } from './options.js';
+import { markRegion, type ReplicaFailover, type Route, regionOf, UNKNOWN_REGION } from './route.js';
 
 /** One region the cache can read from: its client, and how its calls have been failing. */
 interface Region {
@@ -14,16 +14,6 @@ interface Region {
   downUntil: number;
 }
 
-/** What one call is given: the client to send with and the secret id as that region knows it. */
-export interface RegionCall {
-  readonly client: SecretsManagerClient;
-  readonly region: string;
-  /** A secret id for this region: an ARN of another region is rewritten to this one; names pass as they are. */
-  readonly idFor: (secretId: string) => string;
-  /** Whether this is a replica's region (the call is a failover). */
-  readonly failover: boolean;
-}
-
 const ARN = /^(arn:[^:]+:secretsmanager:)([^:]*)(:.*)$/;
 
 /** The ARN in `region` (a replica's ARN is its primary's with its own region); anything else unchanged. */
@@ -32,23 +22,34 @@ const inRegion = (secretId: string, region: string): string => {
   return match === null ? secretId : `${match[1]}${region}${match[3]}`;
 };
 
-const UNKNOWN_REGION = 'unknown';
+const region = (client: SecretsManagerClient): Region => ({
+  client,
+  name: undefined,
+  failures: 0,
+  downUntil: 0,
+});
 
-/** The region each failed call's error came from. */
-const errorRegions = new WeakMap<object, string>();
-
-/** The region whose call failed with `error`, when it came through a RegionRoute. */
-export const regionOfError = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null ? errorRegions.get(error) : undefined;
-
-async function regionOf(client: SecretsManagerClient): Promise<string> {
-  try {
-    const region: unknown = (client.config as { region?: unknown }).region;
-    const value = typeof region === 'function' ? await (region as () => Promise<unknown>)() : region;
-    return typeof value === 'string' && value !== '' ? value : UNKNOWN_REGION;
-  } catch {
-    return UNKNOWN_REGION;
+/**
+ * Fails a SecretCache over to the regions its secrets are replicated to, in the order given, when the primary
+ * region (the cache's `client`) is unreachable or failing: a timeout, a connection error, a 5xx or throttling.
+ * Never on an answer such as not found or access denied. A failing region is skipped for a backoff period,
+ * then tried first again. Names work as they are; ARNs are rewritten to each replica's region. Its own import,
+ * so a cache without replicas does not carry it.
+ *
+ * @example
+ * ```ts
+ * const cache = new SecretCache({ replicas: replicaFailover([new SecretsManagerClient({ region: 'eu-west-1' })]) });
+ * ```
+ */
+export function replicaFailover(clients: readonly SecretsManagerClient[]): ReplicaFailover {
+  if (!Array.isArray(clients) || clients.some((c) => typeof (c as { send?: unknown })?.send !== 'function')) {
+    throw new TypeError(
+      'replicaFailover takes a list of SecretsManagerClient, one per replica region (e.g. [new SecretsManagerClient({ region: "eu-west-1" })]).',
+    );
   }
+  const replicas = [...clients];
+  const failover: ReplicaFailover = { route: (primary, backoff) => regionRoute(primary, replicas, backoff) };
+  return Object.freeze(failover);
 }
 
 /**
@@ -58,92 +59,64 @@ async function regionOf(client: SecretsManagerClient): Promise<string> {
  * so later reads do not wait on it. A definite answer (not found, access denied) is never retried
  * elsewhere: every region would give it, and trying would only hide a mistake.
  */
-export class RegionRoute {
-  readonly #regions: Region[];
-  readonly #primary: () => SecretsManagerClient;
-  readonly #policy: CachePolicy;
-
-  constructor(
-    primary: () => SecretsManagerClient,
-    replicas: readonly SecretsManagerClient[],
-    policy: CachePolicy,
-  ) {
-    this.#primary = primary;
-    this.#policy = policy;
-    this.#regions = replicas.map((client) => ({ client, name: undefined, failures: 0, downUntil: 0 }));
-  }
-
-  get hasReplicas(): boolean {
-    return this.#regions.length > 0;
-  }
-
-  /**
-   * Runs `call` in the first healthy region, failing over on outages. Resolves with the answer, the
-   * region that gave it and whether that is a replica's; rejects with the last region's error.
-   */
-  async run<T>(
-    call: (target: RegionCall) => Promise<T>,
-  ): Promise<{ result: T; region: string; failover: boolean }> {
-    const primary = this.#primaryRegion();
-    const all = [primary, ...this.#regions];
-    const now = Date.now();
-    // Regions that are up first, in order; regions still backing off after them, so a read is never refused
-    // without trying every region once.
-    const order = [...all.filter((r) => r.downUntil <= now), ...all.filter((r) => r.downUntil > now)];
-    // The error to report when no region answers: the first outage (the primary's, when it was tried).
-    let outage: unknown;
-    for (const region of order) {
-      const name = await this.#name(region);
-      try {
-        const result = await call({
-          client: region.client,
-          region: name,
-          idFor: (secretId) => (region === primary ? secretId : inRegion(secretId, name)),
-          failover: region !== primary,
-        });
-        region.failures = 0;
-        region.downUntil = 0;
-        return { result, region: name, failover: region !== primary };
-      } catch (error) {
-        if (typeof error === 'object' && error !== null) errorRegions.set(error, name);
-        if (!isTransient(error)) {
-          // The primary region's answer is the answer. A replica's "not found" or "access denied" during an
-          // outage only means the secret is not replicated there (or not allowed there): try the next one.
-          if (region === primary) throw error;
-          continue;
+function regionRoute(
+  primary: () => SecretsManagerClient,
+  replicas: readonly SecretsManagerClient[],
+  backoff: (failures: number) => number,
+): Route {
+  const regions = replicas.map(region);
+  let primaryEntry: Region | undefined;
+  const nameOf = (r: Region): Promise<string> => {
+    r.name ??= regionOf(r.client);
+    return r.name;
+  };
+  return {
+    async run(call) {
+      const client = primary();
+      if (primaryEntry?.client !== client) primaryEntry = region(client);
+      const first = primaryEntry;
+      const all = [first, ...regions];
+      const now = Date.now();
+      // Regions that are up first, in order; regions still backing off after them, so a read is never refused
+      // without trying every region once.
+      const order = [...all.filter((r) => r.downUntil <= now), ...all.filter((r) => r.downUntil > now)];
+      // The error to report when no region answers: the first outage (the primary's, when it was tried).
+      let outage: unknown;
+      for (const target of order) {
+        const name = await nameOf(target);
+        const failover = target !== first;
+        try {
+          const result = await call({
+            client: target.client,
+            region: name,
+            idFor: (secretId) => (failover ? inRegion(secretId, name) : secretId),
+            // A replica's answer carries the primary region's ARN: one cache entry per secret.
+            toHome: async (raw: RawSecret) => {
+              const home = await nameOf(first);
+              return failover && ARN.test(raw.arn) && home !== UNKNOWN_REGION
+                ? Object.freeze({ ...raw, arn: inRegion(raw.arn, home) })
+                : raw;
+            },
+            failover,
+          });
+          target.failures = 0;
+          target.downUntil = 0;
+          return { result, region: name, failover };
+        } catch (error) {
+          markRegion(error, name);
+          if (!isTransient(error)) {
+            // The primary region's answer is the answer. A replica's "not found" or "access denied" during an
+            // outage only means the secret is not replicated there (or not allowed there): try the next one.
+            if (!failover) throw error;
+            continue;
+          }
+          if (regions.length === 0) throw error;
+          target.failures++;
+          target.downUntil = Date.now() + backoff(target.failures);
+          outage ??= error;
         }
-        if (!this.hasReplicas) throw error;
-        region.failures++;
-        region.downUntil = Date.now() + backoffDelay(this.#policy, region.failures);
-        outage ??= error;
       }
-    }
-    throw outage as CofferError;
-  }
-
-  /** The primary client's region name (the region the cache's ARNs are in). */
-  home(): Promise<string> {
-    return this.#name(this.#primaryRegion());
-  }
-
-  #primaryRegionEntry: Region | undefined;
-
-  #primaryRegion(): Region {
-    const client = this.#primary();
-    if (this.#primaryRegionEntry?.client !== client) {
-      this.#primaryRegionEntry = { client, name: undefined, failures: 0, downUntil: 0 };
-    }
-    return this.#primaryRegionEntry;
-  }
-
-  #name(region: Region): Promise<string> {
-    region.name ??= regionOf(region.client);
-    return region.name;
-  }
+      throw outage as CofferError;
+    },
+  };
 }
-
-/** A secret read from a replica, renamed to the primary region's ARN: one cache entry per secret. */
-export const asHome = (raw: RawSecret, home: string): RawSecret =>
-  ARN.test(raw.arn) && home !== UNKNOWN_REGION
-    ? Object.freeze({ ...raw, arn: inRegion(raw.arn, home) })
-    : raw;

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CofferLogger, silentLogger } from '../logger.js';
+import type { ReplicaFailover } from './route.js';
 
 export interface SecretCacheOptions {
   /** The SDK client to call. @default one created on first use from the SDK's default configuration */
@@ -32,12 +33,13 @@ export interface SecretCacheOptions {
   /** Where warnings (failed refreshes, stale serves) go; works with pino or console. @default silent */
   logger?: CofferLogger;
   /**
-   * Clients for the regions the secrets are replicated to, tried in order when the primary region (the
-   * `client`'s) is unreachable or failing: a timeout, a connection error, a 5xx or throttling. Never on an
-   * answer such as not found or access denied. A failing region is skipped for a backoff period, then tried
-   * first again. Names work as they are; ARNs are rewritten to each replica's region. @default none
+   * The regions the secrets are replicated to, made by `replicaFailover([clients])`: tried in order when the
+   * primary region (the `client`'s) is unreachable or failing: a timeout, a connection error, a 5xx or
+   * throttling. Never on an answer such as not found or access denied. A failing region is skipped for a
+   * backoff period, then tried first again. Names work as they are; ARNs are rewritten to each replica's
+   * region. @default none
    */
-  replicas?: readonly SecretsManagerClient[];
+  replicas?: ReplicaFailover;
 }
 
 /** Every SecretCache default in one place; each option's TSDoc above says the same. */
@@ -58,7 +60,7 @@ export const SECRET_CACHE_DEFAULTS = Object.freeze({
 /** The options with every default applied and every value checked. */
 export interface CachePolicy {
   readonly client: SecretsManagerClient | undefined;
-  readonly replicas: readonly SecretsManagerClient[];
+  readonly replicas: ReplicaFailover | undefined;
   readonly ttl: number;
   readonly jitter: number;
   readonly refreshAhead: number;
@@ -74,11 +76,7 @@ export interface CachePolicy {
 /** setTimeout's limit: a longer delay would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function checkPositive(
-  name: string,
-  value: number | undefined,
-  { allowZero = false, max = Number.POSITIVE_INFINITY } = {},
-): void {
+function checkPositive(name: string, value: number | undefined, allowZero: boolean, max = Infinity): void {
   if (value === undefined) return;
   if (
     typeof value !== 'number' ||
@@ -88,33 +86,30 @@ function checkPositive(
     value > max
   ) {
     throw new TypeError(
-      `${name} must be a number ${allowZero ? '>= 0' : '> 0'}${max < Number.POSITIVE_INFINITY ? ` and <= ${max}` : ''}, got ${String(value)}.`,
+      `${name} must be a number ${allowZero ? '>= 0' : '> 0'}${max < Infinity ? ` and <= ${max}` : ''}, got ${String(value)}.`,
     );
   }
 }
 
 export function cachePolicy(options: SecretCacheOptions): CachePolicy {
-  checkPositive('ttl', options.ttl, { max: MAX_TIMER_MS });
-  checkPositive('requestTimeout', options.requestTimeout, { max: MAX_TIMER_MS });
-  checkPositive('jitter', options.jitter, { allowZero: true, max: 0.5 });
-  checkPositive('refreshAhead', options.refreshAhead, { max: 1 });
-  checkPositive('maxStale', options.maxStale, { allowZero: true });
-  checkPositive('backoff.initialMs', options.backoff?.initialMs);
-  checkPositive('backoff.maxMs', options.backoff?.maxMs, { max: MAX_TIMER_MS });
-  checkPositive('maxEntries', options.maxEntries);
-  const replicas = options.replicas ?? [];
-  if (
-    !Array.isArray(replicas) ||
-    replicas.some((c) => typeof (c as { send?: unknown })?.send !== 'function')
-  ) {
+  checkPositive('ttl', options.ttl, false, MAX_TIMER_MS);
+  checkPositive('requestTimeout', options.requestTimeout, false, MAX_TIMER_MS);
+  checkPositive('jitter', options.jitter, true, 0.5);
+  checkPositive('refreshAhead', options.refreshAhead, false, 1);
+  checkPositive('maxStale', options.maxStale, true);
+  checkPositive('backoff.initialMs', options.backoff?.initialMs, false);
+  checkPositive('backoff.maxMs', options.backoff?.maxMs, false, MAX_TIMER_MS);
+  checkPositive('maxEntries', options.maxEntries, false);
+  const replicas = options.replicas;
+  if (replicas !== undefined && typeof (replicas as { route?: unknown } | null)?.route !== 'function') {
     throw new TypeError(
-      'replicas must be a list of SecretsManagerClient, one per replica region (e.g. [new SecretsManagerClient({ region: "eu-west-1" })]).',
+      'replicas takes replicaFailover([...clients]), one SecretsManagerClient per replica region.',
     );
   }
   const defaults = SECRET_CACHE_DEFAULTS;
   return {
     client: options.client,
-    replicas: Object.freeze([...replicas]),
+    replicas,
     ttl: options.ttl ?? defaults.ttl,
     jitter: options.jitter ?? defaults.jitter,
     refreshAhead: options.refreshAhead ?? defaults.refreshAhead,

@@ -1,5 +1,4 @@
 import { inspect } from 'node:util';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { abortable } from '../abortable.js';
 import { ClosedError, CofferError } from '../errors.js';
 import { decodeAs, decodeWithSchema, type SecretFormat, type SecretResult } from '../read/decode.js';
@@ -13,22 +12,20 @@ import {
 } from '../read/options.js';
 import { defaultClient } from '../sdk/default-client.js';
 import {
-  type ApiCallObserver,
+  type ApiOptions,
   describeSecret,
   getSecretValue,
   type RawSecret,
   versionWithStage,
 } from '../sdk/secrets-manager.js';
-import { toCofferError } from '../sdk/to-coffer-error.js';
 import { CURRENT } from '../stages.js';
 import type { StandardSchemaV1 } from '../standard-schema.js';
-import { BATCH_SIZE, fetchBatch, readAll } from './batch.js';
-import { Descriptions, type SecretDescription } from './descriptions.js';
 import { CacheEntry, isTransient, selectorOf, versionOf } from './entry.js';
 import { EntryIndex, pendingKey } from './entry-index.js';
 import { Emitter, type Listener, type SecretCacheEvent } from './events.js';
-import { asHome, type RegionCall, RegionRoute, regionOfError } from './failover.js';
+import { type CacheInternals, cacheInternals } from './internals.js';
 import { backoffDelay, type CachePolicy, cachePolicy, type SecretCacheOptions } from './options.js';
+import { primaryRoute, type RegionCall, type Route, regionOfError } from './route.js';
 
 export interface SecretCacheStats {
   hits: number;
@@ -50,6 +47,8 @@ export interface SecretCacheStats {
  * An in-memory cache of secrets, one per process. Concurrent misses share one request; values are refreshed
  * in the background before they expire; when Secrets Manager fails, the last good value is served for up to
  * `maxStale` while refreshes back off; a secret is one entry whether it is named by name, full or partial ARN.
+ * Batch reads (`getMany`), cached metadata (`getDescription`) and replica failover (`replicaFailover`) are
+ * functions of their own, so a bundle carries only what it imports.
  *
  * @example
  * ```ts
@@ -82,17 +81,35 @@ export class SecretCache implements AsyncDisposable {
     failovers: 0,
   };
   readonly #apiCalls: Record<string, number> = {};
-  readonly #descriptions = new Descriptions(
-    () => this.#policy.ttl,
-    () => this.#policy.maxStale,
-  );
   readonly #servedBy: Record<string, number> = {};
-  readonly #route: RegionRoute;
+  readonly #route: Route;
+  /** What getMany and getDescription build on (see internals.ts). */
+  readonly #internals: CacheInternals;
 
   constructor(options: SecretCacheOptions = {}) {
-    this.#policy = cachePolicy(options);
+    const policy = cachePolicy(options);
+    this.#policy = policy;
     this.#current = this.#index.current;
-    this.#route = new RegionRoute(() => this.#sdk(), this.#policy.replicas, this.#policy);
+    const primary = () => policy.client ?? defaultClient();
+    this.#route =
+      policy.replicas?.route(primary, (failures) => backoffDelay(policy, failures)) ?? primaryRoute(primary);
+    this.#internals = {
+      policy,
+      current: this.#current,
+      pending: this.#pending,
+      descriptions: undefined,
+      checkOpen: () => this.#checkOpen(),
+      read: (secretId, readOptions) => this.#read(secretId, readOptions),
+      serve: (entry, secretId, readOptions) => {
+        this.#counters.misses++;
+        this.#touch(entry);
+        return this.#shape(entry, secretId, readOptions);
+      },
+      settleCold: (key, secretId, selector, result) => this.#settleCold(key, secretId, selector, result),
+      routed: (call) => this.#routed(call),
+      callOptions: this.#callOptions,
+    };
+    cacheInternals.set(this, this.#internals);
   }
 
   /**
@@ -108,8 +125,7 @@ export class SecretCache implements AsyncDisposable {
       const entry = this.#current.get(secretId);
       if (entry?.fresh) {
         this.#counters.hits++;
-        entry.used = ++this.#tick;
-        entry.readSinceRefresh = true;
+        this.#touch(entry);
         return (entry.views.string ?? this.#view(entry, secretId, 'string')) as SecretResult<ValueOf<F, S>>;
       }
     }
@@ -128,8 +144,7 @@ export class SecretCache implements AsyncDisposable {
       options === undefined ? this.#current.get(secretId) : this.#index.lookup(secretId, selectorOf(options));
     // Past expiry, only what get() would serve: a stale value while Secrets Manager is failing transiently.
     if (entry === undefined || !entry.servable(this.#policy)) return undefined;
-    entry.used = ++this.#tick;
-    entry.readSinceRefresh = true;
+    this.#touch(entry);
     const format = options?.as ?? 'string';
     try {
       return (entry.views[format] ?? this.#view(entry, secretId, format)) as SecretResult<
@@ -173,28 +188,9 @@ export class SecretCache implements AsyncDisposable {
     return new Date(entry.expiresAt);
   }
 
-  /**
-   * A secret's metadata (DescribeSecret: tags, rotation, VersionIdsToStages; never a value), cached for the TTL
-   * with single flight and stale-if-error like values. Version-aware refreshes keep it current for free.
-   */
-  async describe(
-    secretId: string,
-    options: { refresh?: boolean; signal?: AbortSignal } = {},
-  ): Promise<SecretDescription> {
-    this.#checkOpen();
-    checkSecretId(secretId);
-    const fetch = async () =>
-      (
-        await this.#routed((target) =>
-          describeSecret(target.client, target.idFor(secretId), this.#callOptions(target)),
-        )
-      ).result;
-    return abortable(this.#descriptions.get(secretId, fetch, options.refresh === true), options.signal);
-  }
-
   /** Drops one secret (every stage, version and name it is cached under), or everything. */
   invalidate(secretId?: string): void {
-    this.#descriptions.forget(secretId);
+    this.#internals.descriptions?.forget(secretId);
     if (secretId === undefined) {
       for (const entry of [...this.#index.entries]) this.#evict(entry);
       this.#coldFailures.clear();
@@ -206,44 +202,6 @@ export class SecretCache implements AsyncDisposable {
     }
     for (const key of [...this.#coldFailures.keys()])
       if (key.endsWith(`\n${secretId}`)) this.#coldFailures.delete(key);
-  }
-
-  /**
-   * Several secrets' AWSCURRENT values at once: cold ones are fetched with BatchGetSecretValue, 20 per call.
-   * Results come back in the order asked; if any secret fails, a SecretBatchError names each failure.
-   */
-  async getMany<F extends SecretFormat = 'string', S extends StandardSchemaV1 | undefined = undefined>(
-    secretIds: readonly string[],
-    options: Omit<ReadOptions<F, S>, keyof VersionSelector> = {},
-  ): Promise<SecretResult<ValueOf<F, S>>[]> {
-    this.#checkOpen();
-    if (!Array.isArray(secretIds)) throw new TypeError('getMany takes an array of secret names or ARNs.');
-    for (const id of secretIds) checkSecretId(id);
-    checkReadOptions(options);
-    const now = Date.now();
-    const cold = [
-      ...new Set(
-        secretIds.filter((id) => {
-          const entry = this.#current.get(id);
-          return (entry === undefined || now >= entry.expiresAt) && !this.#pending.has(pendingKey('', id));
-        }),
-      ),
-    ];
-    const batched = new Map<string, Promise<CacheEntry>>();
-    for (let i = 0; i < cold.length; i += BATCH_SIZE) {
-      for (const [id, promise] of this.#fetchColdBatch(cold.slice(i, i + BATCH_SIZE)))
-        batched.set(id, promise);
-    }
-    // The batch's own answer for the secrets it fetched: a secret it could not read is not asked for again.
-    return readAll(secretIds, async (id) => {
-      const fetched = batched.get(id);
-      if (fetched === undefined) return this.#read(id, options);
-      this.#counters.misses++;
-      const entry = await abortable(fetched, options.signal);
-      entry.used = ++this.#tick;
-      entry.readSinceRefresh = true;
-      return this.#shape(entry, id, options);
-    }) as Promise<SecretResult<ValueOf<F, S>>[]>;
   }
 
   /** Subscribes to `rotated`, `refreshError` or `apiCall`; returns the unsubscribe function. */
@@ -295,7 +253,7 @@ export class SecretCache implements AsyncDisposable {
    * Each call gets its own timeout; callers' abort signals only end their own wait, never a shared call.
    * Its `apiCall` event names the region it went to.
    */
-  #callOptions = (target: RegionCall): { observe: ApiCallObserver; signal: AbortSignal } => ({
+  #callOptions = (target: RegionCall): ApiOptions => ({
     observe: (event) => {
       this.#apiCalls[event.operation] = (this.#apiCalls[event.operation] ?? 0) + 1;
       this.#emit('apiCall', { ...event, region: target.region, ...(target.failover && { failover: true }) });
@@ -303,51 +261,26 @@ export class SecretCache implements AsyncDisposable {
     signal: AbortSignal.timeout(this.#policy.requestTimeout),
   });
 
-  /** Runs a call in the first healthy region (see RegionRoute) and counts which region answered. */
-  async #routed<T>(call: (target: RegionCall) => Promise<T>): Promise<{ result: T; failover: boolean }> {
+  /** Runs a call in the cache's route (the primary region, or its replicas) and counts which region answered. */
+  async #routed<T>(call: (target: RegionCall) => Promise<T>): Promise<T> {
     const { result, region, failover } = await this.#route.run(call);
     this.#servedBy[region] = (this.#servedBy[region] ?? 0) + 1;
     if (failover) this.#counters.failovers++;
-    return { result, failover };
+    return result;
   }
 
-  /** GetSecretValue in the first healthy region; a replica's answer carries the primary region's ARN. */
-  async #getValue(secretId: string, version: VersionSelector): Promise<RawSecret> {
-    const { result, failover } = await this.#routed((target) =>
-      getSecretValue(target.client, target.idFor(secretId), version, this.#callOptions(target)),
+  /** GetSecretValue through the route; a replica's answer carries the primary region's ARN. */
+  #getValue(secretId: string, version: VersionSelector): Promise<RawSecret> {
+    return this.#routed(async (target) =>
+      target.toHome(
+        await getSecretValue(target.client, target.idFor(secretId), version, this.#callOptions(target)),
+      ),
     );
-    return failover ? asHome(result, await this.#route.home()) : result;
   }
 
-  /**
-   * BatchGetSecretValue in the first healthy region. A batch call that failed as a whole (the same outage
-   * for every secret) fails over; per-secret answers are kept, keyed by the ids as asked.
-   */
-  async #fetchBatch(secretIds: readonly string[]): Promise<Map<string, RawSecret | CofferError>> {
-    try {
-      const { result, failover } = await this.#routed(async (target) => {
-        const ids = secretIds.map(target.idFor);
-        const results = await fetchBatch(target.client, ids, () => this.#callOptions(target));
-        const outcomes = ids.map((id) => results.get(id));
-        const first = outcomes[0];
-        if (first instanceof CofferError && isTransient(first) && outcomes.every((o) => o === first))
-          throw first;
-        return new Map(secretIds.map((id, i) => [id, outcomes[i] as RawSecret | CofferError]));
-      });
-      if (!failover) return result;
-      const home = await this.#route.home();
-      for (const [id, outcome] of result)
-        if (!(outcome instanceof CofferError)) result.set(id, asHome(outcome, home));
-      return result;
-    } catch (error) {
-      const mapped =
-        error instanceof CofferError ? error : toCofferError(error, undefined, 'BatchGetSecretValue');
-      return new Map(secretIds.map((id) => [id, mapped]));
-    }
-  }
-
-  #sdk(): SecretsManagerClient {
-    return this.#policy.client ?? defaultClient();
+  #touch(entry: CacheEntry): void {
+    entry.used = ++this.#tick;
+    entry.readSinceRefresh = true;
   }
 
   #checkOpen(): void {
@@ -377,8 +310,7 @@ export class SecretCache implements AsyncDisposable {
     } else {
       entry = await abortable(this.#readExpired(entry, now), options.signal);
     }
-    entry.used = ++this.#tick;
-    entry.readSinceRefresh = true;
+    this.#touch(entry);
     return this.#shape(entry, secretId, options);
   }
 
@@ -457,26 +389,6 @@ export class SecretCache implements AsyncDisposable {
     return promise;
   }
 
-  /**
-   * One BatchGetSecretValue for up to 20 cold secrets; each lands in the cache as if fetched alone. Every id is
-   * registered as pending first, so concurrent get() calls wait for this batch instead of fetching. No abort
-   * signal: concurrent get() calls share the request.
-   */
-  #fetchColdBatch(secretIds: string[]): Map<string, Promise<CacheEntry>> {
-    const batch = this.#fetchBatch(secretIds);
-    const outcomes = new Map<string, Promise<CacheEntry>>();
-    for (const id of secretIds) {
-      const key = pendingKey('', id);
-      const promise = batch
-        .then((results) => this.#settleCold(key, id, '', results.get(id) as RawSecret | CofferError))
-        .finally(() => this.#pending.delete(key));
-      promise.catch(() => {});
-      this.#pending.set(key, promise);
-      outcomes.set(id, promise);
-    }
-    return outcomes;
-  }
-
   /** A cold fetch's answer: installed, or counted (and backed off from when transient) and thrown. */
   #settleCold(key: string, secretId: string, selector: string, result: RawSecret | CofferError): CacheEntry {
     if (result instanceof CofferError) {
@@ -551,10 +463,10 @@ export class SecretCache implements AsyncDisposable {
     this.#counters.refreshes++;
     try {
       if (this.#policy.versionAware && !force && entry.selector === '') {
-        const { result: described } = await this.#routed((target) =>
+        const described = await this.#routed((target) =>
           describeSecret(target.client, target.idFor(entry.arn), this.#callOptions(target)),
         );
-        this.#descriptions.remember([entry.arn, ...entry.aliases], described);
+        this.#internals.descriptions?.remember([entry.arn, ...entry.aliases], described);
         if (versionWithStage(described.VersionIdsToStages, CURRENT) === entry.raw.versionId) {
           if (!overtaken()) {
             entry.fetched = sequence;

@@ -1,4 +1,4 @@
-import { SecretBatchError } from '../cache/batch.js';
+import { getMany, SecretBatchError } from '../cache/batch.js';
 import type { SecretCache } from '../cache/secret-cache.js';
 import { CofferError } from '../errors.js';
 import type { SecretResult } from '../read/decode.js';
@@ -39,7 +39,7 @@ export async function readSecretReferences(
   const batch =
     current.length === 0
       ? undefined
-      : cache.getMany(current, signal).then(
+      : getMany(cache, current, signal).then(
           (values) => {
             for (const [i, value] of values.entries())
               results.set(versionKey({ secretId: current[i] as string }), value);

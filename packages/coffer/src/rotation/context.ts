@@ -1,13 +1,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretNotFoundError } from '../errors.js';
 import { type CofferLogger, silentLogger } from '../logger.js';
-import {
-  type ApiCallObserver,
-  type ApiOptions,
-  getSecretValue,
-  putSecretValue,
-  randomPassword,
-} from '../sdk/secrets-manager.js';
+import { type ApiCallObserver, type ApiOptions, getSecretValue } from '../sdk/secrets-manager.js';
+import { putSecretValue, randomPassword } from '../sdk/write-calls.js';
 import { Secret } from '../secret/secret.js';
 import { type AwsStage, CURRENT, PENDING, PREVIOUS } from '../stages.js';
 import { RotationError } from './errors.js';

@@ -1,7 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CofferError } from '../errors.js';
 import type { CofferLogger } from '../logger.js';
-import { describeSecret, moveVersionStage, versionWithStage } from '../sdk/secrets-manager.js';
+import { describeSecret, versionWithStage } from '../sdk/secrets-manager.js';
+import { moveVersionStage } from '../sdk/write-calls.js';
 import {
   CURRENT,
   PENDING,
