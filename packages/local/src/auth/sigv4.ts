@@ -14,6 +14,7 @@ import {
   unrecognizedClient,
 } from '../protocol/errors.js';
 import type { Credential } from './credentials.js';
+import { HmacSha256 } from './hmac.js';
 
 /** AWS refuses requests whose X-Amz-Date is more than five minutes from its clock. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -103,7 +104,7 @@ function signatureOf(
     scope: string;
     signedHeaders: Set<string>;
     payloadHash: string;
-    key: Uint8Array;
+    key: HmacSha256;
   },
 ): string {
   const canonicalHeaders = getCanonicalHeaders(request, undefined, options.signedHeaders);
@@ -113,9 +114,8 @@ function signatureOf(
     options.payloadHash,
   );
   const stringToSign = `${ALGORITHM_IDENTIFIER}\n${options.longDate}\n${options.scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-  // ASCII throughout (the date, the scope's checked parts, hex), so latin1 is the same bytes as UTF-8, read
-  // without a UTF-8 encoder.
-  return createHmac('sha256', options.key).update(stringToSign, 'latin1').digest('hex');
+  // ASCII throughout (the date, the scope's checked parts, hex), as the MAC requires.
+  return options.key.hex(stringToSign);
 }
 
 export interface SignedRequest {
@@ -146,7 +146,7 @@ export interface VerifierOptions {
  */
 export class SigV4Verifier {
   /** Derived signing keys by credential object, then by `<date>/<region>/<service>` (a promise while derived). */
-  private keys = new WeakMap<Credential, Map<string, Uint8Array | Promise<Uint8Array>>>();
+  private keys = new WeakMap<Credential, Map<string, HmacSha256 | Promise<HmacSha256>>>();
   /** Parsed SignedHeaders lists: clients send the same few on every request. */
   private readonly signedLists = new Map<string, SignedList>();
   private readonly now: () => number;
@@ -235,7 +235,7 @@ export class SigV4Verifier {
     const scope = createScope(scopeDate, region, service);
     // The claimed body hash, when signed, was just checked against the body; this is the same value.
     const payloadHash = claimedHash ?? hash('sha256', request.body, 'hex');
-    const check = (key: Uint8Array): VerifiedRequest => {
+    const check = (key: HmacSha256): VerifiedRequest => {
       const expected = signatureOf(toSign, {
         longDate: amzDate,
         scope,
@@ -251,7 +251,7 @@ export class SigV4Verifier {
       return { credential, region };
     };
     const key = this.signingKey(credential, scopeDate, region, service);
-    return key instanceof Uint8Array ? check(key) : key.then(check);
+    return key instanceof HmacSha256 ? check(key) : key.then(check);
   }
 
   /**
@@ -264,7 +264,7 @@ export class SigV4Verifier {
     shortDate: string,
     region: string,
     service: string,
-  ): Uint8Array | Promise<Uint8Array> {
+  ): HmacSha256 | Promise<HmacSha256> {
     let keys = this.keys.get(credential);
     if (keys === undefined) {
       keys = new Map();
@@ -278,8 +278,9 @@ export class SigV4Verifier {
       const known = keys;
       const derived = getSigningKey(Sha256, credential, shortDate, region, service).then(
         (value) => {
-          known.set(scope, value);
-          return value;
+          const mac = new HmacSha256(value);
+          known.set(scope, mac);
+          return mac;
         },
         (error: unknown) => {
           known.delete(scope);
