@@ -4,7 +4,9 @@ import { HmacSha256 } from '../src/auth/hmac.js';
 
 /** Printable ASCII, as a SigV4 string to sign is, with its newlines. */
 const asciiMessage = (length: number): string =>
-  Array.from({ length }, () => String.fromCharCode(randomInt(0, 10) === 0 ? 10 : randomInt(32, 127))).join('');
+  Array.from({ length }, () => String.fromCharCode(randomInt(0, 10) === 0 ? 10 : randomInt(32, 127))).join(
+    '',
+  );
 
 describe('HmacSha256 (the verifier computes one MAC per request with it)', () => {
   it('equals node:crypto createHmac for random keys and messages of every length up to and past its buffer', () => {

@@ -25,7 +25,8 @@ export class HmacSha256 {
   private readonly views = new Map<number, Buffer>();
 
   constructor(private readonly key: Uint8Array) {
-    if (key.length > BLOCK_BYTES) throw new RangeError('HmacSha256 keys longer than 64 bytes are hashed first');
+    if (key.length > BLOCK_BYTES)
+      throw new RangeError('HmacSha256 keys longer than 64 bytes are hashed first');
     for (let i = 0; i < BLOCK_BYTES; i++) {
       const byte = key[i] ?? 0;
       this.inner[i] = byte ^ 0x36;

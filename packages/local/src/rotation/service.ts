@@ -430,7 +430,7 @@ export class RotationService {
     if (this.closed) return;
     const { store } = this.options;
     const now = this.options.now();
-    for (const secret of store.all()) {
+    for (const secret of store.withRotation()) {
       const state = rotationState(secret.rotation);
       if (!state?.RotationEnabled || state.NextRotationDate === undefined || secret.deletedAt !== undefined) {
         continue;

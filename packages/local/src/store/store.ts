@@ -141,6 +141,9 @@ const SCHEMA: readonly (string | ((db: Database.Database) => void))[] = [
   // Access rules at rest: each secret's resource policy (or its absence) carries a MAC under a key derived
   // from the master key; credentials bind their user, policy and service into their sealed key's AAD.
   'ALTER TABLE secrets ADD COLUMN policy_mac BLOB',
+  // The minute checks (rotation schedules, purging after a recovery window) read only the rows they concern.
+  'CREATE INDEX secrets_rotating ON secrets(created_at) WHERE rotation IS NOT NULL',
+  'CREATE INDEX secrets_by_deletion ON secrets(deletion_date) WHERE deletion_date IS NOT NULL',
 ];
 
 /** The orders ListSecrets sorts by, as the SQL expression each one's index is on. */
@@ -423,10 +426,9 @@ export class Store {
       byName: db.prepare<[string, string], SecretRow>(
         'SELECT rowid, * FROM secrets WHERE region = ? AND name = ?',
       ),
-      all: db.prepare<[], SecretRow>('SELECT rowid, * FROM secrets ORDER BY created_at, rowid'),
       regions: db.prepare<[], string>('SELECT DISTINCT region FROM secrets ORDER BY region').pluck(),
-      inRegion: db.prepare<[string], SecretRow>(
-        'SELECT rowid, * FROM secrets WHERE region = ? ORDER BY created_at, rowid',
+      withRotation: db.prepare<[], SecretRow>(
+        'SELECT rowid, * FROM secrets WHERE rotation IS NOT NULL ORDER BY created_at, rowid',
       ),
       insertSecret: db.prepare(
         `INSERT INTO secrets (arn, region, name, description, kms_key_id, created_at, last_changed_at, tags, tagged,
@@ -515,7 +517,6 @@ export class Store {
     return this.stmt.regions.all();
   }
 
-  /** Every secret (of one region, when given), oldest first. */
   /**
    * A region's secrets in a listing order, starting after a keyset position (a sort value and the rowid that
    * breaks ties). Rows are read from the order's index a chunk at a time as the caller iterates, so a page
@@ -556,10 +557,12 @@ export class Store {
     return statement;
   }
 
-  all(region?: string): SecretRecord[] {
-    return (region === undefined ? this.stmt.all.all() : this.stmt.inRegion.all(region)).map((row) =>
-      this.record(row),
-    );
+  /**
+   * Every secret that has rotation configured, oldest first: what the rotation schedule checks each minute.
+   * Read through a partial index, so the check costs the rotating secrets, not the whole store.
+   */
+  withRotation(): SecretRecord[] {
+    return this.stmt.withRotation.all().map((row) => this.record(row));
   }
 
   createSecret(
