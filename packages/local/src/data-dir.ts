@@ -72,12 +72,13 @@ interface LockOwner {
   endpoint?: string;
 }
 
-/** The start time of a process from /proc (Linux); undefined elsewhere or when it is gone. */
-function processStarted(pid: number): string | undefined {
+/** A process's state and start time from /proc (Linux); undefined elsewhere or when it is gone. */
+function processStat(pid: number): { state: string | undefined; started: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses); starttime is field 22.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], started: fields[19] };
   } catch {
     return undefined;
   }
@@ -90,7 +91,10 @@ function isAlive(owner: LockOwner): boolean {
     // EPERM: it exists, under another user.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const started = processStarted(owner.pid);
+  const stat = processStat(owner.pid);
+  // A killed server its parent has not reaped yet (a zombie, as under a PID 1 that reaps nothing) holds nothing.
+  if (stat?.state === 'Z' || stat?.state === 'X') return false;
+  const started = stat?.started;
   return owner.started === undefined || started === undefined || started === owner.started;
 }
 
@@ -126,7 +130,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   };
   if (lockedHere.has(key)) refuse(readOwner(file) ?? { pid: process.pid });
   const me: LockOwner = { pid: process.pid };
-  const started = processStarted(process.pid);
+  const started = processStat(process.pid)?.started;
   if (started !== undefined) me.started = started;
   const write = (flag: 'wx' | 'w') => writeFileSync(file, `${JSON.stringify(me)}\n`, { mode: 0o600, flag });
   for (let attempt = 0; ; attempt++) {

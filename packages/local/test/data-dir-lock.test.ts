@@ -96,6 +96,34 @@ describe('one server per data dir', () => {
     }
   });
 
+  // Process states come from /proc.
+  it.skipIf(process.platform !== 'linux')(
+    'takes over the lock of a killed server that its parent never reaped (a zombie)',
+    async () => {
+      const dataDir = join(root, 'zombie');
+      const script = join(root, 'server.mjs');
+      writeFileSync(script, SERVER_CHILD);
+      // `exec sleep` turns the shell into the server's parent, and sleep never waits for a child: killed, the
+      // server stays a zombie, as under a container's PID 1 that reaps nothing.
+      const parent = spawn('sh', ['-c', `"${process.execPath}" "${script}" "${dataDir}" & exec sleep 600`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(parent);
+      await new Promise<void>((resolve, reject) => {
+        parent.stdout?.once('data', () => resolve());
+        parent.once('exit', (code) => reject(new Error(`the server's parent exited (${code})`)));
+      });
+      const { pid } = JSON.parse(readFileSync(join(dataDir, 'server.lock'), 'utf8')) as { pid: number };
+      process.kill(pid, 'SIGKILL');
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+      for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(state()).toBe('Z');
+      const started = await startLocalSecretsManager({ port: 0, dataDir });
+      await started.close();
+      parent.kill('SIGKILL');
+    },
+  );
+
   // Start times come from /proc: elsewhere a reused pid keeps the lock until that process ends.
   it.skipIf(process.platform !== 'linux')(
     'takes over a lock whose pid now belongs to another process (a reused pid)',

@@ -239,7 +239,7 @@ describe('replication across regions, as AWS does it', () => {
         {
           Region: 'eu-west-1',
           Status: 'Failed',
-          StatusMessage: 'Replication failed: Secret name multi/errors already exists in region eu-west-1.',
+          StatusMessage: 'Secret with this name already exists in this region',
         },
       ],
     });

@@ -84,7 +84,8 @@ function replicate(
         Region: request.Region,
         ...(request.KmsKeyId !== undefined && { KmsKeyId: request.KmsKeyId }),
         Status: 'Failed',
-        StatusMessage: `Replication failed: Secret name ${primary.name} already exists in region ${request.Region}.`,
+        // The service model's own example of this status message.
+        StatusMessage: 'Secret with this name already exists in this region',
       });
       continue;
     }

@@ -46,7 +46,7 @@ Examples:
 
   command
     .command('remove')
-    .description('Remove the credential of a user. Restart a running server for it to forget the key.')
+    .description('Remove the credential of a user. A running server on the data dir refuses it within a second.')
     .argument('<user>', 'user name')
     .addOption(dataDirOption())
     .action(async (user: string, options: RemoveCredentialOptions) =>
