@@ -38,6 +38,37 @@ describe('Redactor', () => {
     }
   });
 
+  it("masks the forms a URL gives a value: new URL()'s userinfo and query, and encodeURI", () => {
+    for (const value of [password(), 'p+w&d=1;x-Canary', 'a b+c/d@e-Canary', 'Canary-Pw/9x+Q"zz']) {
+      const redactor = new Redactor([value]);
+      const url = new URL('postgres://app@db.internal:5432/app');
+      url.password = value;
+      expect(redactor.redact(`connect ${url.href} failed`)).toBe(
+        `connect postgres://app:${MASK}@db.internal:5432/app failed`,
+      );
+      const query = new URL('https://vault.internal/login');
+      query.search = `?${value}`;
+      expectNone(redactor.redact(query.href), value, query.search.slice(1));
+      expectNone(redactor.redact(`see ${encodeURI(value)}`), value, encodeURI(value));
+    }
+  });
+
+  it("masks other writers' JSON escapes: \\uXXXX for non-ASCII (Python) and \\/ (PHP)", () => {
+    const value = password();
+    const redactor = new Redactor([value]);
+    const json = JSON.stringify(value);
+    const python = json.replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    const upper = python.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`);
+    const php = json.replaceAll('/', '\\/');
+    for (const escaped of [python, upper, php]) {
+      expect(escaped).not.toBe(json);
+      expect(redactor.redact(`{"password":${escaped}}`)).toBe(`{"password":"${MASK}"}`);
+    }
+  });
+
   it('masks base64 (standard and URL-safe) at every alignment inside a longer encoded text', () => {
     const value = password();
     const redactor = new Redactor([value]);

@@ -32,9 +32,43 @@ function base64Fragments(bytes: Buffer): string[] {
 const lowerPercent = (text: string): string => text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
 
 /**
+ * The percent-encodings a URL gives a value besides `encodeURIComponent`'s: in its userinfo (`new URL()`'s
+ * password and username setters, as a connection string is built), in its query, and `encodeURI`'s. Each
+ * leaves a different set of characters as they are.
+ */
+function urlForms(text: string): string[] {
+  const url = new URL('http://host/');
+  url.password = text;
+  const userinfo = url.password;
+  url.search = `?${text}`;
+  const query = url.search.slice(1);
+  let uri: string;
+  try {
+    uri = encodeURI(text);
+  } catch {
+    uri = text; // A lone surrogate: encodeURI refuses it, and so would any URL.
+  }
+  return [userinfo, query, uri];
+}
+
+/**
+ * The JSON escapes other writers use than JSON.stringify's: every non-ASCII character as `\uXXXX` (Python's
+ * `json.dumps`, in either hex case) and `/` as `\/` (PHP's `json_encode`).
+ */
+function jsonForms(escaped: string): string[] {
+  const ascii = escaped.replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  const upper = ascii.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`);
+  return [ascii, upper, escaped.replaceAll('/', '\\/')];
+}
+
+/**
  * Every way a value is commonly written into text: as it is and trimmed, JSON-escaped (as structured loggers
- * write it), URL-encoded (`%20` and `+` for spaces, either hex case), base64 (standard and URL-safe, at any
- * alignment inside a longer encoded text) and hex (either case).
+ * write it, also with `\uXXXX` and `\/` escapes), URL-encoded (`%20` and `+` for spaces, the forms a URL's
+ * userinfo and query give it, either hex case), base64 (standard and URL-safe, at any alignment inside a longer
+ * encoded text) and hex (either case).
  */
 export function secretForms(value: string): string[] {
   const forms = new Set<string>();
@@ -44,13 +78,16 @@ export function secretForms(value: string): string[] {
     const percent = encodeURIComponent(text);
     const formEncoded = new URLSearchParams({ v: text }).toString().slice(2);
     const hex = bytes.toString('hex');
+    const json = JSON.stringify(text).slice(1, -1);
     for (const form of [
       text,
-      JSON.stringify(text).slice(1, -1),
+      json,
+      ...jsonForms(json),
       percent,
       lowerPercent(percent),
       formEncoded,
       lowerPercent(formEncoded),
+      ...urlForms(text).flatMap((encoded) => [encoded, lowerPercent(encoded)]),
       hex,
       hex.toUpperCase(),
       ...base64Fragments(bytes).flatMap((b64) => [b64, base64Url(b64)]),
