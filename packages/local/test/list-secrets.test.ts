@@ -406,3 +406,40 @@ describe('ListSecrets', () => {
     });
   });
 });
+
+describe('ListSecrets page cost', () => {
+  let server: LocalSecretsManager;
+  let client: SecretsManagerClient;
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = clientFor(server);
+  });
+  afterAll(() => server.close());
+
+  it('reads a bounded number of secrets per page: a sparse filter gets fewer results, even none, and a NextToken', async () => {
+    // 250 secrets of which two match, the first 150 rows in: a page of 10 may read 100 rows, so the first
+    // page has nothing yet but says there is more, as AWS does for "a filtered view of a long list".
+    for (let i = 0; i < 250; i++) {
+      const Name = i === 120 || i === 245 ? `sparse/match-${i}` : `sparse/${i}`;
+      await client.send(new CreateSecretCommand({ Name }));
+    }
+    const Filters: Filter[] = [{ Key: 'name', Values: ['sparse/match'] }];
+    const first = await client.send(new ListSecretsCommand({ Filters, MaxResults: 10 }));
+    expect(first.SecretList).toEqual([]);
+    expect(first.NextToken).toBeDefined();
+    let calls = 0;
+    const found: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await client.send(new ListSecretsCommand({ Filters, MaxResults: 10, NextToken }));
+      calls++;
+      found.push(...(page.SecretList ?? []).map((secret) => secret.Name as string));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    expect(found).toEqual(['sparse/match-120', 'sparse/match-245']);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    // Unfiltered pages are full whatever the budget.
+    const page = await client.send(new ListSecretsCommand({ MaxResults: 100 }));
+    expect(page.SecretList).toHaveLength(100);
+  });
+});

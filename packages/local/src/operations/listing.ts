@@ -150,10 +150,20 @@ function positionOf(secret: SecretRecord, by: SortBy): Position {
 const invalidToken = () => new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
 
 /**
+ * Rows a page may read per result it can return. A filter that matches few secrets would otherwise read the
+ * whole region to fill one page, holding every other request back (1–2 s at 50,000 secrets); AWS too may answer
+ * a filtered view of a long list with fewer results than asked for, even none, and a NextToken.
+ */
+const ROWS_READ_PER_RESULT = 10;
+/** And at least this many, so small pages of a sparse filter still make headway. */
+const MIN_ROWS_READ = 100;
+
+/**
  * One page of the region's secrets that pass the filters, in a listing order. The NextToken is a keyset: the
- * order and the position of the last secret sent, so the next page starts right after it even when secrets
- * were created or deleted in between (an offset would skip or repeat them). Secrets are read from the
- * order's index until the page is full, so a page without filters costs what it returns.
+ * order and the position of the last secret read, so the next page starts right after it even when secrets
+ * were created or deleted in between (an offset would skip or repeat them). Secrets are read from the order's
+ * index until the page is full or the page's reading budget is spent, so a page costs what it can return,
+ * filtered or not.
  */
 export function listingPage(
   ctx: OperationContext,
@@ -168,16 +178,24 @@ export function listingPage(
 ): { items: SecretRecord[]; next?: string } {
   const { by, order, size } = options;
   const after = options.token === undefined ? undefined : parseToken(options.token, by, order);
+  const budget = Math.max(size * ROWS_READ_PER_RESULT, MIN_ROWS_READ);
   const items: SecretRecord[] = [];
+  let read = 0;
+  /** Where the next page starts: after the last secret returned, or after the last one read past it. */
   let last: Position | undefined;
   for (const record of ctx.store.ordered(ctx.region, by, order, after)) {
-    if (record.deletionDate !== undefined && record.deletionDate <= ctx.now) continue;
-    if (!options.includePlannedDeletion && record.deletedAt !== undefined) continue;
-    const secret = replicaView(ctx.store, record);
-    if (!passes(secret, filters)) continue;
-    if (items.length === size)
-      return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
-    items.push(secret);
+    if (read === budget) return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
+    read++;
+    const passing =
+      !(record.deletionDate !== undefined && record.deletionDate <= ctx.now) &&
+      (options.includePlannedDeletion || record.deletedAt === undefined);
+    const secret = passing ? replicaView(ctx.store, record) : undefined;
+    if (secret !== undefined && passes(secret, filters)) {
+      if (items.length === size)
+        return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
+      items.push(secret);
+    }
+    // Secrets read and left out need not be read again: the next page starts after them too.
     last = positionOf(record, by);
   }
   return { items };
