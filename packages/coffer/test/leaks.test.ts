@@ -37,6 +37,10 @@ describe('no secret value leaks from a cache, a throwing schema or an escaped va
     expect((await cache.get(name)).value.reveal()).toBe(value);
     expectNoCanary(cache, 'SecretCache');
     expect(inspect(cache, { depth: 20, showHidden: true })).not.toContain(value);
+    // Spreading copies own enumerable properties, Object.values reads them: the state is in #private fields.
+    expect(JSON.stringify({ ...cache })).not.toContain(value);
+    expect(inspect(Object.values(cache), { depth: 20 })).not.toContain(value);
+    expect(inspect(Object.entries({ ...cache }), { depth: 20 })).not.toContain(value);
   });
 
   it('a schema that throws (e.g. a JSON.parse transform) does not leak the value', async () => {
