@@ -321,6 +321,30 @@ describe('SecretMasker', () => {
     );
   });
 
+  it('lets held bytes go after a pause, so a prompt shows, and masks the rest of a value printed after one', async () => {
+    const value = 'Canary-Pw/9x+Q-zz';
+    const masker = new SecretMasker(new Redactor([value]), { idleMs: 20 });
+    const out: string[] = [];
+    masker.on('data', (d: Buffer) => out.push(d.toString()));
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 80));
+    // A prompt that ends with the value's first letter: shown while the child waits for an answer.
+    masker.write(Buffer.from('Continue? [y/N] C'));
+    await pause();
+    expect(out.join('')).toBe('Continue? [y/N] C');
+    masker.write(Buffer.from('\n'));
+    // A value printed in pieces with pauses in between: no piece of four or more characters shows.
+    for (const piece of ['Cana', 'ry-Pw/', '9x+Q-zz']) {
+      masker.write(Buffer.from(piece));
+      await pause();
+    }
+    masker.write(Buffer.from(' done\n'));
+    masker.end();
+    await new Promise((resolve) => masker.on('end', resolve));
+    const text = out.join('');
+    for (let i = 0; i + 4 <= value.length; i++) expect(text).not.toContain(value.slice(i, i + 4));
+    expect(text.endsWith(' done\n')).toBe(true);
+  });
+
   it('masks every encoded form, split across writes', async () => {
     const value = 'p@ss w/rd-Sup3rS3cret';
     const forms = [

@@ -24,6 +24,11 @@ interface Needle {
  * of a value are held back until the next chunk shows whether they are. Everything else, ANSI colour codes
  * included, passes through untouched and at once. A stream that ends with the start of a value (cut off, or
  * printed without the rest) has that start masked too.
+ *
+ * Held bytes are let go after `idleMs` without output, so a prompt that happens to end with a value's first
+ * characters (`Continue? [y/N] C`) is shown while the child waits for input. What is let go is masked as a
+ * cut-off value when it is long enough to mask, and if the child then prints the rest of that value, the rest
+ * is masked too.
  */
 export class SecretMasker extends Transform {
   readonly #needles: Needle[];
@@ -32,9 +37,15 @@ export class SecretMasker extends Transform {
   #held: Buffer = Buffer.alloc(0);
   /** The last byte emitted, for the word-boundary check of short values. */
   #before: number | undefined;
+  /** Values whose start was let go after an idle pause: how much of each has been seen. */
+  #started: { bytes: Buffer; seen: number; masked: boolean }[] = [];
+  readonly #idleMs: number;
+  #idle: NodeJS.Timeout | undefined;
 
-  constructor(redactor: Redactor) {
+  /** @param idleMs how long held bytes wait for more output before they are let go. @default 50 */
+  constructor(redactor: Redactor, { idleMs = 50 }: { idleMs?: number } = {}) {
     super();
+    this.#idleMs = idleMs;
     // Longest first, so a value that contains another is masked whole.
     this.#needles = [
       ...redactor.forms.map((form) => ({ bytes: Buffer.from(form, 'utf8'), token: false })),
@@ -44,22 +55,61 @@ export class SecretMasker extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const data = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk]);
+    clearTimeout(this.#idle);
+    const fresh = this.#continueStarted(chunk);
+    const data = this.#held.length === 0 ? fresh : Buffer.concat([this.#held, fresh]);
     const { output, rest } = this.#mask(data, false);
     this.#held = rest;
     this.#emit(output);
+    if (this.#held.length > 0) {
+      this.#idle = setTimeout(() => this.#letGo(), this.#idleMs);
+      this.#idle.unref();
+    }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.#held.length > 0) {
-      const { output } = this.#mask(this.#held, true);
-      // Whatever is still held is the start of a value that never finished: masked, as a cut-off value is.
-      const cut = this.#needles.some((n) => !n.token && n.bytes.subarray(0, output.length).equals(output));
-      this.#emit(cut && output.length >= 4 ? MASK_BYTES : output);
-    }
-    this.#held = Buffer.alloc(0);
+    clearTimeout(this.#idle);
+    this.#letGo();
     done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    clearTimeout(this.#idle);
+    done(error);
+  }
+
+  /** Emits what is held as the end of the output so far: the start of a value that never finished is masked. */
+  #letGo(): void {
+    if (this.#held.length === 0) return;
+    const { output } = this.#mask(this.#held, true);
+    this.#held = Buffer.alloc(0);
+    const started = this.#needles.filter(
+      (n) => !n.token && output.length < n.bytes.length && n.bytes.subarray(0, output.length).equals(output),
+    );
+    // Pieces this short are not masked in other text either (they occur in ordinary text by chance).
+    const masked = started.length > 0 && output.length >= 4;
+    this.#started = started.map((n) => ({ bytes: n.bytes, seen: output.length, masked }));
+    this.#emit(masked ? MASK_BYTES : output);
+  }
+
+  /** Masks the rest of a value whose start was let go, when the chunk goes on with it; returns what follows. */
+  #continueStarted(chunk: Buffer): Buffer {
+    if (this.#started.length === 0) return chunk;
+    const started = this.#started;
+    this.#started = [];
+    for (const value of started) {
+      const rest = value.bytes.subarray(value.seen);
+      const length = Math.min(rest.length, chunk.length);
+      if (!chunk.subarray(0, length).equals(rest.subarray(0, length))) continue;
+      // One mask for the whole value, however many pieces it came in.
+      if (!value.masked) this.#emit(MASK_BYTES);
+      // The chunk ended inside the value: what comes next may go on with it.
+      if (length < rest.length)
+        this.#started = [{ bytes: value.bytes, seen: value.seen + length, masked: true }];
+      return chunk.subarray(length);
+    }
+    return chunk;
   }
 
   #emit(output: Buffer): void {
