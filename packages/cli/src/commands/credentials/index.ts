@@ -46,7 +46,9 @@ Examples:
 
   command
     .command('remove')
-    .description('Remove the credential of a user. A running server on the data dir refuses it within a second.')
+    .description(
+      'Remove the credential of a user. A running server on the data dir refuses it within a second.',
+    )
     .argument('<user>', 'user name')
     .addOption(dataDirOption())
     .action(async (user: string, options: RemoveCredentialOptions) =>
