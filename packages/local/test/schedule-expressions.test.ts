@@ -16,6 +16,8 @@ describe('schedule expressions', () => {
     expect(next('cron(0 0 1 1 ? 2031)')).toBe('2031-01-01T00:00:00.000Z');
     expect(next('cron(0 0 1 1 ? 2028/4)', Date.UTC(2029, 0, 2))).toBe('2032-01-01T00:00:00.000Z');
     expect(next('cron(0 0 29 2 ? *)')).toBe('2028-02-29T00:00:00.000Z');
+    expect(next('cron(0 0 29 2 ? 2027/3)')).toBe('2036-02-29T00:00:00.000Z');
+    expect(next('cron(0 0 29 2 ? 2028/4)', Date.UTC(2028, 2, 1))).toBe('2032-02-29T00:00:00.000Z');
     expect(next('cron(0 10 ? * 2 *)')).toBe('2026-11-30T10:00:00.000Z');
   });
 
@@ -24,6 +26,12 @@ describe('schedule expressions', () => {
       /^Invalid ScheduleExpression cron\(0 0 \* \* \? 1999\): no date in the future matches it/,
     );
     expect(next('cron(0 0 29 2 ? 2027)')).toMatch(/no date in the future matches it/);
+    // A leap day in years none of which is a leap year: refused by arithmetic, not by searching year after year.
+    for (const years of ['2027/2', '2101/4', '2027,2029,2031']) {
+      expect(next(`cron(0 0 29 2 ? ${years})`)).toMatch(
+        /no date in the future matches it: the 29th of February/,
+      );
+    }
     expect(next('cron(0 0 30 2 ? *)')).toMatch(/^Invalid ScheduleExpression/);
     expect(next('cron(0 0 1 1 ? 2300)')).toBe(
       'Invalid ScheduleExpression cron(0 0 1 1 ? 2300): year 2300 is not valid.',

@@ -121,12 +121,24 @@ function cronSchedule(body: string, expression: string): Schedule | string {
   const years = yearMatcher(year);
   if (years === undefined) return invalid(`year ${year} is not valid.`);
   const cron = `0 ${minute} ${hour} ${dom === '?' ? '*' : dom} ${month} ${dayOfWeek}`;
+  let parsed: ReturnType<typeof CronExpressionParser.parse>;
   try {
-    CronExpressionParser.parse(cron, { tz: 'UTC', strict: false });
+    parsed = CronExpressionParser.parse(cron, { tz: 'UTC', strict: false });
   } catch (error) {
     return invalid(error instanceof Error ? error.message : 'it cannot be parsed.');
   }
   const yearOf = (ms: number) => new Date(ms).getUTCFullYear();
+  // The 29th of February exists only in leap years. Checked by arithmetic over the allowed years, because the
+  // search below would ask cron-parser for a leap day in one disallowed year after another (0.1 s for
+  // `cron(0 0 29 2 ? 2027/2)`, odd years only, before giving up).
+  const { month: months, dayOfMonth: days, dayOfWeek: weekdays } = parsed.fields;
+  const leapDayOnly =
+    months.values.every((m) => m === 2) && days.values.every((d) => d === 29) && weekdays.values.length >= 7;
+  if (leapDayOnly && nextLeapYear(years, yearOf(Date.now())) === undefined) {
+    return invalid(
+      'no date in the future matches it: the 29th of February, in none of its years is a leap year.',
+    );
+  }
   /**
    * The next date after `from` in an allowed year. Years are skipped whole (a past year, `2030`, `2028/4`), so
    * the search is a handful of steps whatever the expression: it never walks a century day by day.
@@ -134,7 +146,8 @@ function cronSchedule(body: string, expression: string): Schedule | string {
   const schedule: Schedule = (from) => {
     let start = from;
     for (let step = 0; step < 64; step++) {
-      const allowed = years.next(yearOf(start));
+      // For a leap day, only leap years can hold the next date: the others are skipped without asking.
+      const allowed = leapDayOnly ? nextLeapYear(years, yearOf(start)) : years.next(yearOf(start));
       if (allowed === undefined) return undefined;
       if (allowed > yearOf(start)) start = Date.UTC(allowed, 0, 1) - 1;
       let next: number;
@@ -189,6 +202,16 @@ function shiftDaysOfWeek(field: string): string | undefined {
     parts.push(step === undefined ? converted : `${converted}/${step}`);
   }
   return parts.join(',');
+}
+
+const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** The first allowed leap year from `from` on: at most one step per allowed year up to 2199. */
+function nextLeapYear(years: Years, from: number): number | undefined {
+  for (let year = years.next(from); year !== undefined; year = years.next(year + 1)) {
+    if (isLeapYear(year)) return year;
+  }
+  return undefined;
 }
 
 /** The years the year field allows, up to 2199 as AWS's cron: `*`, a year, a range, a list, or a step (`2025/2`). */
