@@ -316,6 +316,13 @@ describe('SecretMasker', () => {
 
   it('masks a value cut short at the end of the output, and short values only as whole tokens, across chunks', async () => {
     expect(await mask(['hunter22-secret'], ['ends with hunt'])).toBe('ends with *****');
+    // Cut short before a truncation marker in the middle of the output, also when split across writes.
+    expect(await mask(['hunter22-secret'], ['a hunter2... b'])).toBe('a *****... b');
+    expect(await mask(['hunter22-secret'], ['a hunt', 'er2', '..', '. b', ' hunter22-s[truncated]'])).toBe(
+      'a *****... b *****[truncated]',
+    );
+    expect(await mask(['hunter22-secret'], ['the hunt... is on'])).toBe('the *****... is on');
+    expect(await mask(['hunter22-secret'], ['the hun... is on'])).toBe('the hun... is on');
     expect(await mask(['ab'], ['ab is', ' short; abc and cab are words; ', 'a', 'b'])).toBe(
       '***** is short; abc and cab are words; *****',
     );

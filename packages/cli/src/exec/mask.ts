@@ -2,6 +2,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { MASK, type Redactor } from 'coffer/internal';
 
 const MASK_BYTES = Buffer.from(MASK);
+/** Text that stops at one of these may have cut a value short (as the Redactor's markers). */
+const TRUNCATION_MARKERS = ['…', '...', '[truncated]'].map((marker) => Buffer.from(marker));
+/** The shortest start of a value worth masking when cut short: shorter pieces occur in ordinary text. */
+const MIN_CUT = 4;
 
 /** A byte is part of a word: a short value is masked only where it is not. */
 const isWordByte = (byte: number | undefined): boolean =>
@@ -136,6 +140,32 @@ export class SecretMasker extends Transform {
         if (isWordByte(data[i + bytes.length])) continue;
       }
       return needle;
+    }
+    return this.#cutShortAt(data, i, final);
+  }
+
+  /** The start of a value cut short before a truncation marker (`hunter2...`), masked as the Redactor does. */
+  #cutShortAt(data: Buffer, i: number, final: boolean): Needle | 'wait' | undefined {
+    for (const needle of this.#needles) {
+      if (needle.token) continue;
+      const { bytes } = needle;
+      let length = 0;
+      while (length < bytes.length && i + length < data.length && data[i + length] === bytes[length])
+        length++;
+      if (length < MIN_CUT || length === bytes.length) continue;
+      const after = data.subarray(i + length);
+      if (TRUNCATION_MARKERS.some((marker) => after.subarray(0, marker.length).equals(marker))) {
+        return { bytes: bytes.subarray(0, length), token: false };
+      }
+      // The data ends inside what may still become a marker: wait for more.
+      if (
+        !final &&
+        TRUNCATION_MARKERS.some(
+          (marker) => after.length < marker.length && marker.subarray(0, after.length).equals(after),
+        )
+      ) {
+        return 'wait';
+      }
     }
     return undefined;
   }
