@@ -134,9 +134,17 @@ async function fetchPage(ctx: PageContext, params: ListParams): Promise<ListResu
       items.push(secret);
       if (items.length === params.size) {
         if (i === batch.length - 1) return { items, next: page.NextToken, scannedOut: false };
-        // The page filled mid-batch: the token that continues right after this secret.
-        const exact = await list(i + 1, token);
-        return { items, next: exact.NextToken, scannedOut: false };
+        // The page filled mid-batch: the token that continues right after this secret, from listing up to it
+        // again (in as many calls as ListSecrets takes to return those i + 1 secrets: a sparse search may need
+        // more than one).
+        let wanted = i + 1;
+        let exact = token;
+        do {
+          const part = await list(wanted, exact);
+          wanted -= part.SecretList?.length ?? 0;
+          exact = part.NextToken;
+        } while (wanted > 0 && exact !== undefined);
+        return { items, next: exact, scannedOut: false };
       }
     }
     if (page.NextToken === undefined) return { items, next: undefined, scannedOut: false };
@@ -255,7 +263,7 @@ ${params.q !== '' || params.rotation !== 'any' || params.deleted !== 'hide' ? ht
           trail: [...params.trail, params.token ?? ''].slice(-MAX_TRAIL),
         });
   const table = html`<div class="table-wrap"><table id="secrets">
-<caption>${items.length === 0 ? 'No secrets match.' : `${items.length} secret${items.length === 1 ? '' : 's'} on this page, in ${params.region}, by ${SORT_NAMES[params.sort].toLowerCase()} (${params.order === 'asc' ? 'ascending' : 'descending'})`}</caption>
+<caption>${items.length === 0 ? (next !== undefined ? 'None on this page: a page reads only so many secrets, and Next goes on with the rest.' : 'No secrets match.') : `${items.length} secret${items.length === 1 ? '' : 's'} on this page, in ${params.region}, by ${SORT_NAMES[params.sort].toLowerCase()} (${params.order === 'asc' ? 'ascending' : 'descending'})`}</caption>
 <thead><tr>${sortHeader(params, 'name')}<th scope="col">Description</th><th scope="col">Tags</th><th scope="col">Region</th><th scope="col">Rotation</th>${sortHeader(params, 'last-changed-date')}${sortHeader(params, 'last-accessed-date')}<th scope="col">Deletion</th></tr></thead>
 <tbody>${items.map(row)}</tbody>
 </table></div>
