@@ -11,7 +11,7 @@ export { toEnvName } from './env-name.js';
 export { deepFreeze } from './freeze.js';
 export { parseJsonQuietly } from './json.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
-export { Redactor, redact, secretForms } from './secret/redact.js';
+export { MIN_FORM, Redactor, redact, secretForms, TRUNCATION_MARKERS } from './secret/redact.js';
 export { isSecret, MASK } from './secret/secret.js';
 export { CURRENT, PENDING, PREVIOUS } from './stages.js';
 export {

@@ -1,11 +1,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { MASK, type Redactor } from 'coffer/internal';
+import { MASK, MIN_FORM, type Redactor, TRUNCATION_MARKERS } from 'coffer/internal';
 
 const MASK_BYTES = Buffer.from(MASK);
-/** Text that stops at one of these may have cut a value short (as the Redactor's markers). */
-const TRUNCATION_MARKERS = ['…', '...', '[truncated]'].map((marker) => Buffer.from(marker));
-/** The shortest start of a value worth masking when cut short: shorter pieces occur in ordinary text. */
-const MIN_CUT = 4;
+/** The Redactor's truncation markers, as bytes: the masker works on the stream's bytes. */
+const MARKER_BYTES = TRUNCATION_MARKERS.map((marker) => Buffer.from(marker));
 
 /** A byte is part of a word: a short value is masked only where it is not. */
 const isWordByte = (byte: number | undefined): boolean =>
@@ -92,7 +90,7 @@ export class SecretMasker extends Transform {
       (n) => !n.token && output.length < n.bytes.length && n.bytes.subarray(0, output.length).equals(output),
     );
     // Pieces this short are not masked in other text either (they occur in ordinary text by chance).
-    const masked = started.length > 0 && output.length >= 4;
+    const masked = started.length > 0 && output.length >= MIN_FORM;
     this.#started = started.map((n) => ({ bytes: n.bytes, seen: output.length, masked }));
     this.#emit(masked ? MASK_BYTES : output);
   }
@@ -152,15 +150,15 @@ export class SecretMasker extends Transform {
       let length = 0;
       while (length < bytes.length && i + length < data.length && data[i + length] === bytes[length])
         length++;
-      if (length < MIN_CUT || length === bytes.length) continue;
+      if (length < MIN_FORM || length === bytes.length) continue;
       const after = data.subarray(i + length);
-      if (TRUNCATION_MARKERS.some((marker) => after.subarray(0, marker.length).equals(marker))) {
+      if (MARKER_BYTES.some((marker) => after.subarray(0, marker.length).equals(marker))) {
         return { bytes: bytes.subarray(0, length), token: false };
       }
       // The data ends inside what may still become a marker: wait for more.
       if (
         !final &&
-        TRUNCATION_MARKERS.some(
+        MARKER_BYTES.some(
           (marker) => after.length < marker.length && marker.subarray(0, after.length).equals(after),
         )
       ) {

@@ -6,9 +6,9 @@ import { MASK, Secret } from './secret.js';
  */
 const MIN_SUBSTRING = 4;
 /** The shortest piece of an encoded form worth masking: shorter pieces occur in ordinary text by chance. */
-const MIN_FORM = 4;
+export const MIN_FORM = 4;
 /** Text that stops at one of these (or at its end) may have cut a value short. */
-const TRUNCATION_MARKERS = ['…', '...', '[truncated]'];
+export const TRUNCATION_MARKERS: readonly string[] = ['…', '...', '[truncated]'];
 
 const base64Url = (text: string): string => text.replaceAll('+', '-').replaceAll('/', '_');
 
