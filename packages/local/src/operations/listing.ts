@@ -183,16 +183,16 @@ export function listingPage(
   let read = 0;
   /** Where the next page starts: after the last secret returned, or after the last one read past it. */
   let last: Position | undefined;
+  const page = () => (last === undefined ? { items } : { items, next: makeToken(by, order, last) });
   for (const record of ctx.store.ordered(ctx.region, by, order, after)) {
-    if (read === budget) return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
+    if (read === budget) return page();
     read++;
     const passing =
       !(record.deletionDate !== undefined && record.deletionDate <= ctx.now) &&
       (options.includePlannedDeletion || record.deletedAt === undefined);
     const secret = passing ? replicaView(ctx.store, record) : undefined;
     if (secret !== undefined && passes(secret, filters)) {
-      if (items.length === size)
-        return last === undefined ? { items } : { items, next: makeToken(by, order, last) };
+      if (items.length === size) return page();
       items.push(secret);
     }
     // Secrets read and left out need not be read again: the next page starts after them too.

@@ -128,17 +128,12 @@ function cronSchedule(body: string, expression: string): Schedule | string {
     return invalid(error instanceof Error ? error.message : 'it cannot be parsed.');
   }
   const yearOf = (ms: number) => new Date(ms).getUTCFullYear();
-  // The 29th of February exists only in leap years. Checked by arithmetic over the allowed years, because the
-  // search below would ask cron-parser for a leap day in one disallowed year after another (0.1 s for
+  // The 29th of February exists only in leap years: the search below skips the others by arithmetic, where
+  // cron-parser would look for a leap day in one disallowed year after another (0.1 s for
   // `cron(0 0 29 2 ? 2027/2)`, odd years only, before giving up).
   const { month: months, dayOfMonth: days, dayOfWeek: weekdays } = parsed.fields;
   const leapDayOnly =
     months.values.every((m) => m === 2) && days.values.every((d) => d === 29) && weekdays.values.length >= 7;
-  if (leapDayOnly && nextLeapYear(years, yearOf(Date.now())) === undefined) {
-    return invalid(
-      'no date in the future matches it: the 29th of February, in none of its years is a leap year.',
-    );
-  }
   /**
    * The next date after `from` in an allowed year. Years are skipped whole (a past year, `2030`, `2028/4`), so
    * the search is a handful of steps whatever the expression: it never walks a century day by day.
@@ -165,7 +160,9 @@ function cronSchedule(body: string, expression: string): Schedule | string {
   };
   if (schedule(Date.now()) === undefined) {
     return invalid(
-      'no date in the future matches it (check the year, and that the day exists in that month).',
+      leapDayOnly
+        ? 'no date in the future matches it: the 29th of February, in none of its years is a leap year.'
+        : 'no date in the future matches it (check the year, and that the day exists in that month).',
     );
   }
   return schedule;
