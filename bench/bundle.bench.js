@@ -7,9 +7,20 @@
 // No assertions: it prints numbers. The target (issue 12) is Coffer at most 1.5x Powertools. A third handler that
 // also imports every opt-in cache feature (getMany, getDescription, replicaFailover) shows what opting in costs,
 // and one with getSecret alone what the read path the cache shares with it weighs.
+//
+// Size is a proxy for what a Lambda pays at a cold start, so the bench also measures that directly: each bundle is
+// loaded in a fresh node process, after the AWS SDK client it imports (which the Lambda runtime provides), in
+// alternating rounds.
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { machineLine, printTable } from './lib.js';
+import { machineLine, median, printTable } from './lib.js';
+
+/** Fresh processes per bundle for the cold-start figures. */
+const LOAD_ROUNDS = 21;
 
 const handlers = {
   coffer: `
@@ -64,7 +75,77 @@ async function bundle(source) {
       bytes: bytesInOutput,
     }))
     .sort((a, b) => b.bytes - a.bytes);
-  return { bytes: code.length, gzip: gzipSync(code).length, inputs };
+  return { bytes: code.length, gzip: gzipSync(code).length, inputs, code };
+}
+
+// Inside node_modules so that the bundles' external `@aws-sdk/client-secrets-manager` resolves as in a Lambda.
+const LOAD_DIR = join(process.cwd(), 'node_modules', '.cache', 'coffer-bundle-bench');
+
+/**
+ * A cold start in a fresh process, in ms: loading the SDK client (the Lambda runtime's), loading the bundle, and the
+ * handler's first invocation, which creates the SDK client, signs and sends its calls. The calls go to an
+ * endpoint in the same process that answers every GetSecretValue at once, so the figures are the libraries' own.
+ */
+const LOADER = `
+import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
+const server = createServer((request, response) => {
+  request.resume().on('end', () => {
+    response.setHeader('content-type', 'application/x-amz-json-1.1');
+    response.end(JSON.stringify({
+      ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api-key-AbCdEf',
+      Name: 'prod/api-key',
+      VersionId: 'EXAMPLE1-90ab-cdef-fedc-ba987SECRET1',
+      VersionStages: ['AWSCURRENT'],
+      SecretString: 'bench-value',
+      CreatedDate: 1700000000,
+    }));
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+Object.assign(process.env, {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret-key',
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:' + server.address().port,
+});
+const started = performance.now();
+await import('@aws-sdk/client-secrets-manager');
+const sdkLoaded = performance.now();
+const { handler } = await import(pathToFileURL(process.argv[2]).href);
+const bundleLoaded = performance.now();
+await handler();
+const invoked = performance.now();
+server.close();
+console.log(JSON.stringify({ sdk: sdkLoaded - started, bundle: bundleLoaded - sdkLoaded, invoke: invoked - bundleLoaded }));
+`;
+
+/** Median cold-start times of each bundle, from alternating rounds of fresh processes. */
+async function coldStarts(bundles) {
+  await mkdir(LOAD_DIR, { recursive: true });
+  const loader = join(LOAD_DIR, 'load.mjs');
+  await writeFile(loader, LOADER);
+  const files = {};
+  for (const [name, { code }] of Object.entries(bundles)) {
+    files[name] = join(LOAD_DIR, `${name}.mjs`);
+    await writeFile(files[name], code);
+  }
+  const phases = ['sdk', 'bundle', 'invoke'];
+  const samples = {};
+  for (let round = 0; round < LOAD_ROUNDS; round++) {
+    for (const name of Object.keys(bundles)) {
+      const { stdout } = await promisify(execFile)(process.execPath, [loader, files[name]]);
+      const times = JSON.parse(stdout);
+      samples[name] ??= [];
+      samples[name].push({ ...times, total: phases.reduce((sum, phase) => sum + times[phase], 0) });
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, runs]) => [
+      name,
+      Object.fromEntries([...phases, 'total'].map((phase) => [phase, median(runs.map((run) => run[phase]))])),
+    ]),
+  );
 }
 
 async function main() {
@@ -76,7 +157,9 @@ async function main() {
   const cofferAll = await bundle(handlers.cofferAllFeatures);
   const getSecretOnly = await bundle(handlers.cofferGetSecretOnly);
   const powertools = await bundle(handlers.powertools);
+  const loads = await coldStarts({ coffer, powertools });
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+  const ms = (value) => `${value.toFixed(2)} ms`;
   printTable(
     [
       { title: 'bundle (esbuild, minified, SDK external)', width: 42, align: 'left' },
@@ -102,6 +185,17 @@ async function main() {
         `${(cofferAll.bytes / powertools.bytes).toFixed(2)}x`,
         `gzip ${kb(cofferAll.gzip)}`,
       ],
+      ...[
+        ['cold start: load the bundle', 'bundle', `median, ${LOAD_ROUNDS} processes`],
+        ['cold start: first invocation (2 reads)', 'invoke', 'creates the client'],
+        ['cold start: SDK + bundle + first invocation', 'total', ''],
+      ].map(([label, phase, note]) => [
+        label,
+        ms(loads.coffer[phase]),
+        ms(loads.powertools[phase]),
+        `${(loads.coffer[phase] / loads.powertools[phase]).toFixed(2)}x`,
+        note,
+      ]),
     ],
   );
   console.log('\nlargest parts of the Coffer bundle:');
