@@ -81,9 +81,9 @@ describe('example programs', () => {
   let db: TestPostgres;
   let env: Record<string, string>;
 
-  const node = async (file: string, args: string[] = []) => {
+  const node = async (file: string, args: string[] = [], extraEnv: Record<string, string> = {}) => {
     const { stdout, stderr } = await run(process.execPath, [join(examples, '.out', file), ...args], {
-      env,
+      env: { ...env, ...extraEnv },
       cwd: examples,
     });
     for (const value of canaries)
@@ -168,6 +168,23 @@ describe('example programs', () => {
     expect(out).toMatch(
       /^Secret\(\*\*\*\*\*\)\nport 8080, database 127\.0\.0\.1, password of \d+ characters\n/,
     );
+  });
+
+  it('settings: a failed load prints what the README shows, and no value', async () => {
+    // Eight characters: short of the schema's 12, and still a canary that must not be printed.
+    const shortPassword = canary().slice(-8);
+    canaries.push(shortPassword);
+    await client.send(
+      new CreateSecretCommand({
+        Name: 'staging/db',
+        SecretString: JSON.stringify({ password: shortPassword }),
+      }),
+    );
+    const readme = readFileSync(join(root, 'packages/settings/README.md'), 'utf8');
+    const shown = /<!-- settings-errors:[^\n]*\n```text\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown, 'the settings README has its errors block').toBeDefined();
+    const out = await node('settings/errors.js', [], { APP_PORT: 'eighty', APP_MODE: 'fast' });
+    expect(out).toBe(shown);
   });
 
   it('local: the server in a test, and RotateSecret with a rotation function', async () => {
