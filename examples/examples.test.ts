@@ -216,10 +216,50 @@ describe('example programs', () => {
     expect(out).toMatch(/200 prod\/api-key [0-9a-f-]{36}\n$/);
   });
 
-  it('a CommonJS TypeScript project (module nodenext) imports coffer and @coffer/settings', async () => {
+  it('a CommonJS TypeScript project (module nodenext, node20) requires coffer, coffer/pg and @coffer/settings', async () => {
     const project = join(examples, 'cjs-consumer');
-    await run(tsc, ['-p', project]);
-    const { stdout } = await run(process.execPath, [join(project, '.out', 'index.js')], { env });
+    rmSync(join(project, '.out'), { recursive: true, force: true });
+    for (const [config, out] of [
+      ['tsconfig.json', '.out'],
+      ['tsconfig.node20.json', '.out/node20'],
+    ] as const) {
+      const { compilerOptions } = JSON.parse(readFileSync(join(project, config), 'utf8')) as {
+        compilerOptions: { module: string };
+      };
+      expect(compilerOptions.module, config).toMatch(
+        config === 'tsconfig.json' ? /^nodenext$/i : /^node20$/i,
+      );
+      await run(tsc, ['-p', join(project, config)]);
+      const compiled = readFileSync(join(project, out, 'index.js'), 'utf8');
+      expect(compiled, config).toContain('require("coffer")');
+      const { stdout } = await run(process.execPath, [join(project, out, 'index.js')], { env });
+      expect(stdout, config).toBe('***** function function function\n');
+    }
+  });
+
+  it('a CommonJS TypeScript project on module node16 refuses require of coffer, and loads it with import()', async () => {
+    const project = join(examples, 'cjs-consumer');
+    const config = join(project, 'tsconfig.node16.json');
+    expect(
+      (JSON.parse(readFileSync(config, 'utf8')) as { compilerOptions: { module: string } }).compilerOptions
+        .module,
+    ).toMatch(/^node16$/i);
+    // Why import(): under node16 the static imports of index.ts are refused (TS1479).
+    const statics = run(tsc, [
+      '--noEmit',
+      '--module',
+      'node16',
+      '--types',
+      'node',
+      join(project, 'index.ts'),
+    ]);
+    await expect(statics).rejects.toMatchObject({ stdout: expect.stringContaining('error TS1479') });
+    await run(tsc, ['-p', config]);
+    const compiled = readFileSync(join(project, '.out', 'node16', 'dynamic-import.js'), 'utf8');
+    expect(compiled).toContain("await import('coffer')");
+    const { stdout } = await run(process.execPath, [join(project, '.out', 'node16', 'dynamic-import.js')], {
+      env,
+    });
     expect(stdout).toBe('***** function function\n');
   });
 

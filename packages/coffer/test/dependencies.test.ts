@@ -37,6 +37,31 @@ function runtimeImports(file: string): string[] {
   return specifiers;
 }
 
+/** Every package a module reaches through its own files' runtime imports. */
+function reached(entry: string, seen = new Set<string>()): Set<string> {
+  const packages = new Set<string>();
+  if (seen.has(entry)) return packages;
+  seen.add(entry);
+  for (const specifier of runtimeImports(entry)) {
+    if (specifier.startsWith('.')) {
+      const file = join(entry, '..', specifier.replace(/\.js$/, '.ts'));
+      for (const name of reached(file, seen)) packages.add(name);
+    } else packages.add(specifier);
+  }
+  return packages;
+}
+
+interface Manifest {
+  exports: Record<string, { default: string }>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+const manifest = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+) as Manifest;
+
 describe('coffer dependencies', () => {
   it('imports only node built-ins, the AWS SDK client, its own files, and each driver in its own subpaths', () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -58,19 +83,6 @@ describe('coffer dependencies', () => {
   });
 
   it('keeps every driver out of the entry points that do not need it (coffer, coffer/rotation)', () => {
-    /** Every package a module reaches through its own files' runtime imports. */
-    const reached = (entry: string, seen = new Set<string>()): Set<string> => {
-      const packages = new Set<string>();
-      if (seen.has(entry)) return packages;
-      seen.add(entry);
-      for (const specifier of runtimeImports(entry)) {
-        if (specifier.startsWith('.')) {
-          const file = join(entry, '..', specifier.replace(/\.js$/, '.ts'));
-          for (const name of reached(file, seen)) packages.add(name);
-        } else packages.add(specifier);
-      }
-      return packages;
-    };
     for (const entry of ['index.ts', 'rotation/index.ts', 'internal.ts']) {
       const drivers = [...reached(join(src, entry))].filter((name) => name in DRIVER_SUBPATHS);
       expect(drivers, entry).toEqual([]);
@@ -86,13 +98,6 @@ describe('coffer dependencies', () => {
   });
 
   it('declares no runtime dependencies: the SDK client is a peer, drivers and their types optional peers', () => {
-    const manifest = JSON.parse(
-      readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
-    ) as {
-      dependencies?: Record<string, string>;
-      peerDependencies?: Record<string, string>;
-      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-    };
     expect(manifest.dependencies ?? {}).toEqual({});
     // Every peer but the SDK client is optional: drivers (pg, mysql2) and their types (@types/pg) only for the
     // subpaths that need them.
@@ -100,5 +105,37 @@ describe('coffer dependencies', () => {
     const required = peers.filter((name) => manifest.peerDependenciesMeta?.[name]?.optional !== true);
     expect(required).toEqual(['@aws-sdk/client-secrets-manager']);
     expect(peers).toEqual(expect.arrayContaining(['pg', '@types/pg', 'mysql2']));
+  });
+
+  it("the README's install table names, for every public entry point, each package it loads and its types", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const rows = [...readme.matchAll(/^\| (`coffer[^|]*) \| ([^\n]*) \|$/gm)].map(
+      (match) => [match[1] as string, match[2] as string] as const,
+    );
+    const missing: string[] = [];
+    for (const [subpath, target] of Object.entries(manifest.exports)) {
+      if (subpath === './internal') continue; // shared with the sibling packages, not a user's entry point
+      const entry = `coffer${subpath.slice(1)}`;
+      const row = rows.find(([entries]) => entries.split(', ').includes(`\`${entry}\``));
+      if (row === undefined) {
+        missing.push(`${entry}: no row`);
+        continue;
+      }
+      const source = join(src, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts'));
+      const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+      for (const specifier of reached(source)) {
+        if (builtins.has(specifier) || specifier === '@aws-sdk/client-secrets-manager') continue;
+        const name = specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : (specifier.split('/')[0] as string);
+        for (const needed of [name, `@types/${name}`]) {
+          if (needed !== name && manifest.peerDependencies?.[needed] === undefined) continue;
+          if (!row[1].includes(`npm install ${needed}`) && !row[1].includes(`npm install -D ${needed}`))
+            missing.push(`${entry}: ${needed}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
   });
 });

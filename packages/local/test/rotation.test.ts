@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CancelRotateSecretCommand,
   CreateSecretCommand,
@@ -23,6 +26,7 @@ import {
 } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const run = promisify(execFile);
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -293,6 +297,59 @@ describe('rotation', () => {
     );
     rmSync(outside, { recursive: true, force: true });
   });
+
+  it('builds, with the command it prints for a TypeScript function, a bundle that rotates', async () => {
+    // Inside the repository, so the function's imports (coffer/rotation, the AWS SDK) resolve as in a project.
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    mkdirSync(join(root, '.coffer-test'), { recursive: true });
+    const project = mkdtempSync(join(root, '.coffer-test', 'ts-rotation-'));
+    try {
+      const source = join(project, 'rotate-key.ts');
+      writeFileSync(
+        source,
+        [
+          "import { createRotationHandler, custom } from 'coffer/rotation';",
+          '',
+          'const accepted = new Set<string>();',
+          'export const handler = createRotationHandler({',
+          '  rotator: custom({',
+          "    generate: async (_current, ctx) => 'key-' + (await ctx.randomPassword({ length: 24 })).reveal(),",
+          '    set: async (pending) => {',
+          '      accepted.add(pending.reveal());',
+          '    },',
+          '    test: async (pending) => {',
+          "      if (!accepted.has(pending.reveal())) throw new Error('the new key was not set');",
+          '    },',
+          '  }),',
+          '});',
+          '',
+        ].join('\n'),
+      );
+      let registered = source;
+      if (!(process.features as { typescript?: unknown }).typescript) {
+        let hint = '';
+        try {
+          server.registerRotationFunction(lambdaArn('ts-hint'), source);
+        } catch (error) {
+          hint = (error as Error).message;
+        }
+        const command = /`(npx esbuild [^`]+)`/.exec(hint)?.[1];
+        const bundle = /register (\S+) instead/.exec(hint)?.[1];
+        expect(command, hint).toBeDefined();
+        expect(bundle, hint).toBe(join(project, 'rotate-key.mjs'));
+        await run('sh', ['-c', command as string], { cwd: root });
+        registered = bundle as string;
+      }
+      server.registerRotationFunction(lambdaArn('ts-hint'), registered);
+      const { arn } = await createSecret('rotate/ts-hint');
+      await client.send(new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: lambdaArn('ts-hint') }));
+      expect(await server.waitForRotation(arn, { timeoutMs: 60_000 })).toMatchObject({ outcome: 'success' });
+      const value = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+      expect(value.SecretString).toMatch(/^key-.{24}$/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('kills a step that runs past the timeout', async () => {
     const local = await startTestServer({ rotationStepTimeoutMs: 300 });

@@ -19,6 +19,21 @@ const TYPESCRIPT_FILE = /\.[cm]?ts$/;
 const canLoadTypeScript = (): boolean =>
   Boolean((process.features as { typescript?: string | false }).typescript);
 
+/**
+ * The esbuild command that turns a TypeScript rotation function into one ES module the server can load: the AWS
+ * SDK and drivers bundled in, and (as in coffer's rotation deployment guide) a `require` for the CommonJS
+ * packages inside, which call `require('node:https')` and the like where an ES module has none.
+ */
+function esbuildCommand(source: string, bundle: string): string {
+  const quote = (word: string) =>
+    /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+  return [
+    `npx esbuild ${quote(source)} --bundle --platform=node --target=node20 --format=esm`,
+    `--outfile=${quote(bundle)}`,
+    `"--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"`,
+  ].join(' ');
+}
+
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 export const ALL_STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
@@ -112,8 +127,9 @@ export class RotationService {
     }
     if (TYPESCRIPT_FILE.test(path) && !canLoadTypeScript()) {
       // Refused here rather than at the first rotation, where it would fail with "Unknown file extension".
+      const bundle = path.replace(TYPESCRIPT_FILE, '.mjs');
       throw new TypeError(
-        `Node ${process.version} cannot load the TypeScript rotation function ${path}: compile it to JavaScript first (for example \`npx esbuild ${path} --bundle --platform=node --format=esm --outfile=rotate.mjs\`), or use Node 22.18 or later, which runs TypeScript as it is.`,
+        `Node ${process.version} cannot load the TypeScript rotation function ${path}: compile it to JavaScript first, for example into one file with \`${esbuildCommand(path, bundle)}\`, and register ${bundle} instead; or use Node 22.18 or later, which runs TypeScript as it is.`,
       );
     }
     this.functions.set(lambdaArn, path);
