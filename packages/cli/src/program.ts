@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { setupHint } from './aws/setup-hints.js';
+import { hintFor } from './aws/setup-hints.js';
 import { agentCommand } from './commands/agent/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { createCommand } from './commands/create/index.js';
@@ -96,7 +96,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         ? error
         : (await import('coffer')).toCofferError(error, undefined, 'Secrets Manager call');
     const endpoint = endpointIn(argv) ?? io.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? io.env.AWS_ENDPOINT_URL;
-    const message = setupHint(shown, endpoint) ?? (shown instanceof Error ? shown.message : String(shown));
+    const message = hintFor(shown, endpoint) ?? (shown instanceof Error ? shown.message : String(shown));
     io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
