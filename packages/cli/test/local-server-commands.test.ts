@@ -118,6 +118,54 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(await exited(child)).toBe(0);
   });
 
+  it('audit rows fit a terminal 80 or 120 columns wide, aligned under the header; a pipe gets full rows', async () => {
+    const dataDir = tempDir();
+    const server = await startTestServer({ dataDir });
+    const client = clientFor(server);
+    const long = `cli/${'a-rather-long-secret-name-'.repeat(4)}end`;
+    try {
+      await client.send(new CreateSecretCommand({ Name: long, SecretString: 'v' }));
+      await expect(client.send(new GetSecretValueCommand({ SecretId: 'cli/missing' }))).rejects.toMatchObject(
+        {
+          name: 'ResourceNotFoundException',
+        },
+      );
+    } finally {
+      await server.close();
+    }
+    const pty = await import('node-pty');
+    const onTerminal = (cols: number) =>
+      new Promise<string[]>((resolve) => {
+        const term = pty.spawn(process.execPath, [BIN, 'audit', '--data-dir', dataDir], {
+          cols,
+          rows: 40,
+          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+        });
+        let output = '';
+        term.onData((data) => {
+          output += data;
+        });
+        term.onExit(() => resolve(output.split(/\r?\n/).filter((line) => line !== '')));
+      });
+    for (const cols of [80, 120]) {
+      const [header, created, missing, ...rest] = await onTerminal(cols);
+      expect(rest, `${cols} columns`).toEqual([]);
+      for (const line of [header, created, missing])
+        expect(line?.length, `${cols}: ${line}`).toBeLessThanOrEqual(cols);
+      expect(header).toMatch(/^TIME\s+PRINCIPAL\s+OPERATION\s+OUTCOME\s+SECRET$/);
+      expect(missing?.indexOf('GetSecretValue')).toBe(header?.indexOf('OPERATION'));
+      expect(missing?.indexOf('ResourceNotFound')).toBe(header?.indexOf('OUTCOME'));
+      expect(missing?.indexOf('cli/missing')).toBe(header?.indexOf('SECRET'));
+      expect(created?.indexOf('cli/a-rather')).toBe(header?.indexOf('SECRET'));
+      expect(created).toMatch(/…$/);
+    }
+    const piped = await coffer('audit', '--data-dir', dataDir);
+    const [header, created, missing] = piped.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^TIME\s+PRINCIPAL\s+OPERATION\s+OUTCOME\s+SOURCE\s+SECRET$/);
+    expect(created?.endsWith(long)).toBe(true);
+    expect(missing).toMatch(/\sResourceNotFoundException\s+\S+\s+cli\/missing$/);
+  });
+
   it('audit --follow keeps following the log as the server rotates it, and misses no call', async () => {
     const dataDir = tempDir();
     // Small files, so that a few dozen calls rotate the log several times, sometimes twice between two polls.
