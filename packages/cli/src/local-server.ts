@@ -19,6 +19,32 @@ export async function loadLocalServer(command: string): Promise<LocalServer> {
   );
 }
 
+/**
+ * The start of what `coffer env`, `audit` and `credentials` add when the data dir holds nothing: a server
+ * started with --in-memory keeps nothing on disk for them to find.
+ */
+export const IN_MEMORY = 'A server started with `coffer serve --in-memory` has no data dir';
+
+/**
+ * The admin of a data dir's credentials; a data dir with no server data is one line that says what to do,
+ * ending with `inMemory` (what the command can do for a server started with --in-memory).
+ */
+export async function openLocalAdmin(
+  command: string,
+  dataDir: string | undefined,
+  inMemory: string,
+): Promise<{ local: LocalServer; admin: InstanceType<LocalServer['LocalAdmin']> }> {
+  const local = await loadLocalServer(command);
+  try {
+    return { local, admin: new local.LocalAdmin(dataDir === undefined ? {} : { dataDir }) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.startsWith('No local Secrets Manager data'))
+      throw new CliError(`${message} ${IN_MEMORY}: ${inMemory}.`);
+    throw error;
+  }
+}
+
 /** The local server's package when it is installed; undefined when it is not (other failures are thrown). */
 export async function tryLoadLocalServer(): Promise<LocalServer | undefined> {
   try {

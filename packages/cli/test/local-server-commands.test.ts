@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +224,65 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       );
     },
   );
+
+  it("the README's Examples block works as written, and env says what an --in-memory server has instead", async () => {
+    const home = tempDir();
+    const env = { PATH: `${join(home, 'bin')}:${process.env.PATH ?? ''}`, HOME: home };
+    mkdirSync(join(home, 'bin'));
+    writeFileSync(
+      join(home, 'bin', 'coffer'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${BIN} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const shell = (script: string) => run('sh', ['-ec', script], { env, cwd: home });
+    // Debian's jq, which .ci/run installs; without it the README's jq filter is left out.
+    const jq = await run('sh', ['-c', 'command -v jq']).then(
+      () => true,
+      () => false,
+    );
+    if (!jq)
+      console.warn('jq is not installed (Debian package jq): the README example runs without its jq filter');
+
+    const empty = await shell('coffer env').catch((error: { stderr: string }) => error);
+    expect(empty.stderr).toBe(
+      `coffer: No local Secrets Manager data in ${join(home, '.local', 'share', 'coffer')}: start one with \`coffer serve\` first. A server started with \`coffer serve --in-memory\` has no data dir: its exports are the ones it printed.\n`,
+    );
+
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const examples = readme.split('## Examples')[1] ?? '';
+    const [first = '', ...rest] = (/```sh\n([\s\S]*?)```/.exec(examples)?.[1] ?? '').trim().split('\n');
+    writeFileSync(join(home, 'reader.json'), /```json\n([\s\S]*?)```/.exec(examples)?.[1] ?? '');
+    // The first line runs in a terminal of its own. (On a free port: other servers may run on this machine.)
+    expect(first).toMatch(/^coffer serve +#/);
+    const server = spawn('sh', ['-c', `exec ${first.replace(/ +#.*/, '')} --port 0`], { env, cwd: home });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('AWS_ENDPOINT_URL_SECRETS_MANAGER')) resolve();
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited early (${code})`)));
+      });
+      // The rest in another shell, as written; then the variables it set reach the server.
+      const { stdout } = await shell(
+        [
+          ...rest.map((line) => (jq ? line : line.replace(/ \| jq .*/, ''))),
+          'aws_region=$AWS_REGION',
+          'coffer create readme/example from-readme >/dev/null 2>&1',
+          'printf "%s %s\\n" "$aws_region" "$(coffer get readme/example)"',
+        ].join('\n'),
+      );
+      expect(stdout).toMatch(
+        /^export AWS_ACCESS_KEY_ID=.*\nexport AWS_SECRET_ACCESS_KEY=.*\neu-west-1 from-readme\n$/,
+      );
+    } finally {
+      server.kill('SIGTERM');
+      await exited(server);
+    }
+  });
 
   it('serve --regions restricts the regions on the one endpoint; env prints any of them with --region', async () => {
     const dataDir = tempDir();

@@ -3,7 +3,7 @@ import type { AuditEntry } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
-import { loadLocalServer } from '../../local-server.js';
+import { IN_MEMORY, loadLocalServer } from '../../local-server.js';
 import { truncate } from '../../output/table.js';
 
 export interface AuditOptions {
@@ -117,7 +117,7 @@ export async function run(io: CliIo, options: AuditOptions): Promise<void> {
   const file = auditLogPath(options.dataDir);
   if (!existsSync(file)) {
     throw new CliError(
-      `No audit log at ${file}: start a server with \`coffer serve${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}\` first.`,
+      `No audit log at ${file}: start a server with \`coffer serve${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}\` first. ${IN_MEMORY}: its audit log is in memory, in its web console.`,
     );
   }
   // A terminal that does not say its width gets the full rows, as a pipe does.

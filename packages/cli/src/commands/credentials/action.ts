@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { LocalAdmin, PolicyDocument } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
-import { loadLocalServer } from '../../local-server.js';
+import { openLocalAdmin } from '../../local-server.js';
 import { shellQuote } from '../../shell/exports.js';
 
 export interface AddCredentialOptions {
@@ -20,8 +20,11 @@ export interface RemoveCredentialOptions {
 }
 
 async function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): Promise<T> {
-  const { LocalAdmin } = await loadLocalServer('credentials');
-  const admin = new LocalAdmin(dataDir !== undefined ? { dataDir } : {});
+  const { admin } = await openLocalAdmin(
+    'credentials',
+    dataDir,
+    'it has only the admin credential it printed',
+  );
   try {
     return fn(admin);
   } finally {
