@@ -15,6 +15,7 @@ import { getCommand } from './commands/get/index.js';
 import { historyCommand } from './commands/history/index.js';
 import { importCommand } from './commands/import/index.js';
 import { listCommand } from './commands/list/index.js';
+import { noColorOption } from './commands/options.js';
 import { putCommand } from './commands/put/index.js';
 import { restoreCommand } from './commands/restore/index.js';
 import { rotateCommand } from './commands/rotate/index.js';
@@ -76,11 +77,16 @@ function buildProgram(io: CliIo = processIo): Command {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram({ ...io, setExitCode: (code) => (exitCode = code) });
-  for (const command of program.commands) {
+  const settle = (command: Command) => {
     command.exitOverride();
     // addCommand() does not pass settings down: each command prints and words its errors as the program does.
     command.configureOutput(program.configureOutput());
-  }
+    // Every command takes --no-color, as NO_COLOR=1 works everywhere; those that colour nothing ignore it.
+    if (command.commands.length === 0 && !command.options.some((option) => option.long === '--no-color'))
+      command.addOption(noColorOption());
+    command.commands.forEach(settle);
+  };
+  program.commands.forEach(settle);
   try {
     await program.parseAsync(argv);
     return exitCode;

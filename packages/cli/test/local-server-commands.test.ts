@@ -391,6 +391,22 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('Example');
     }
+    // Every command takes --no-color, as the README says; every secret command but exec (and export, which has
+    // --format json) takes --json.
+    const names = [...(await coffer('--help')).stdout.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((match) => match[1] as string)
+      .filter((name) => name !== 'help' && name !== 'credentials');
+    expect(names.length).toBeGreaterThan(15);
+    const secretCommands = ['get', 'put', 'create', 'describe', 'list', 'history', 'delete', 'restore'];
+    for (const name of [...names, 'credentials add', 'credentials list', 'credentials remove']) {
+      const help = (await coffer(...name.split(' '), '--help')).stdout;
+      expect(help, name).toMatch(/^ {2}--no-color /m);
+      if ([...secretCommands, 'import', 'rotate', 'audit', 'credentials list', 'demo'].includes(name))
+        expect(help, name).toMatch(/^ {2}--json /m);
+    }
+    expect(await coffer('exec', '--no-color', '--', 'true')).toMatchObject({ code: 0, stderr: '' });
+    const audit = await coffer('audit', '--no-color', '--data-dir', join(tempDir(), 'none'));
+    expect(audit.stderr).toMatch(/^coffer: No audit log at /);
     const version = await coffer('--version');
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
