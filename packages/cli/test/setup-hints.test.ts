@@ -86,7 +86,7 @@ describe('coffer on a clean machine', () => {
     for (const result of [expired, down]) expect(result.stderr).not.toMatch(/NodeVersionSupportWarning/);
   });
 
-  it('gives the same one-line hints from the commands that read or write many secrets', async () => {
+  it('gives the same one-line hints from the commands that read or write many secrets, and rotate', async () => {
     const ssoHome = mkdtempSync(join(tmpdir(), 'coffer-home-sso-'));
     writeExpiredSsoProfile(ssoHome);
     const envFile = join(ssoHome, 'app.env');
@@ -115,6 +115,7 @@ describe('coffer on a clean machine', () => {
       { args: ['import', envFile, '--as-one', 'app/config'] },
       { args: ['export', 'app/db', 'app/api'] },
       { args: ['export', '--prefix', 'app/'] },
+      { args: ['rotate', 'app/db'] },
     ];
     try {
       for (const setup of setups) {
