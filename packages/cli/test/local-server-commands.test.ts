@@ -367,6 +367,13 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       'reader',
     ]);
     expect(listed.stdout).not.toContain(exportsIn(added.stdout).AWS_SECRET_ACCESS_KEY);
+    const table = (await coffer('credentials', 'list', '--data-dir', dataDir)).stdout.trimEnd().split('\n');
+    expect(table[0]).toBe(`USER${' '.repeat(10)}ACCESS KEY ID${' '.repeat(9)}PRINCIPAL`);
+    expect(table.slice(1).sort()).toEqual([
+      expect.stringMatching(/^coffer-admin {2}\S{20} {2}arn:aws:iam::\d{12}:user\/coffer-admin$/),
+      expect.stringMatching(/^reader {8}\S{20} {2}arn:aws:iam::\d{12}:user\/reader$/),
+    ]);
+    expect(table.join('\n')).not.toContain(exportsIn(added.stdout).AWS_SECRET_ACCESS_KEY);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(0);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(1);
     child.kill('SIGTERM');

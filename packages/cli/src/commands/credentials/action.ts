@@ -3,6 +3,8 @@ import type { LocalAdmin, PolicyDocument } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
 import { openLocalAdmin } from '../../local-server.js';
+import { styleFor } from '../../output/style.js';
+import { renderTable } from '../../output/table.js';
 import { shellQuote } from '../../shell/exports.js';
 
 export interface AddCredentialOptions {
@@ -13,6 +15,8 @@ export interface AddCredentialOptions {
 export interface ListCredentialsOptions {
   dataDir?: string;
   json?: boolean;
+  /** False with --no-color. */
+  color?: boolean;
 }
 
 export interface RemoveCredentialOptions {
@@ -75,7 +79,14 @@ export async function list(io: CliIo, options: ListCredentialsOptions): Promise<
     io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  for (const row of rows) io.stdout(`${row.accessKeyId}  ${row.userName}\n`);
+  const style = styleFor(options, io.env);
+  io.stdout(
+    renderTable(
+      ['USER', 'ACCESS KEY ID', 'PRINCIPAL'],
+      rows.map((row) => [row.userName, row.accessKeyId, row.principal]),
+      style.bold,
+    ),
+  );
 }
 
 export async function remove(io: CliIo, user: string, options: RemoveCredentialOptions): Promise<void> {
