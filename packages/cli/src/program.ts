@@ -38,15 +38,9 @@ function buildProgram(io: CliIo = processIo): Command {
       'Coffer: AWS Secrets Manager for Node.js services, and a local Secrets Manager to develop against.',
     )
     .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     // Lets `coffer exec -- cmd --flag` hand --flag to cmd, not to coffer.
     .enablePositionalOptions()
-    // Every error line starts with `coffer:`, commander's usage errors too.
-    .configureOutput({
-      writeOut: io.stdout,
-      writeErr: io.stderr,
-      outputError: (text, write) => write(text.replace(/^error:/, 'coffer:')),
-    })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   for (const command of [
     serveCommand(io),
@@ -80,12 +74,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   const settle = (command: Command) => {
     command.exitOverride();
     // addCommand() does not pass settings down: each command prints and words its errors as the program does.
-    command.configureOutput(program.configureOutput());
+    command.configureOutput({ ...program.configureOutput(), outputError: usageError(command) });
     // Every command takes --no-color, as NO_COLOR=1 works everywhere; those that colour nothing ignore it.
     if (command.commands.length === 0 && !command.options.some((option) => option.long === '--no-color'))
       command.addOption(noColorOption());
     command.commands.forEach(settle);
   };
+  program.configureOutput({ outputError: usageError(program) });
   program.commands.forEach(settle);
   try {
     await program.parseAsync(argv);
@@ -106,6 +101,25 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
+}
+
+/**
+ * Commander's usage errors as one line that starts with `coffer:`, like every other error, and says where the
+ * usage is: "coffer: unknown option '--jsn' (did you mean --json?); see `coffer list --help`."
+ */
+function usageError(command: Command): (text: string, write: (text: string) => void) => void {
+  const names: string[] = [];
+  for (let at: Command | null = command; at !== null; at = at.parent) names.unshift(at.name());
+  return (text, write) => {
+    const line = text
+      .trim()
+      .replace(/^error:\s*/, '')
+      .replace(/\n\(Did you mean/, ' (did you mean')
+      .replace(/ is invalid\. /, ' is invalid: ')
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\.$/, '');
+    write(`coffer: ${line}; see \`${names.join(' ')} --help\`.\n`);
+  };
 }
 
 /** The --endpoint the command line gave, for hints. */

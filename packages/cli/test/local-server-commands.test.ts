@@ -384,8 +384,18 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     const badPort = await coffer('serve', '--port', 'abc');
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('must be a whole number');
+    expect(badPort.stderr).toBe(
+      "coffer: option '-p, --port <port>' argument 'abc' is invalid: must be a whole number from 0 to 65535; see `coffer serve --help`.\n",
+    );
+    // Commander's usage errors are one line starting with `coffer:`, as every error line is.
     const unknown = await coffer('nonsense');
     expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("coffer: unknown command 'nonsense'; see `coffer --help`.\n");
+    const typo = await coffer('credentials', 'list', '--jsn');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      "coffer: unknown option '--jsn' (did you mean --json?); see `coffer credentials list --help`.\n",
+    );
     const noData = await coffer('env', '--data-dir', join(tempDir(), 'missing'));
     expect(noData.code).toBe(1);
     expect(noData.stderr.trim().split('\n')).toHaveLength(1);
