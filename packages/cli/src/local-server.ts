@@ -6,16 +6,24 @@ const isMissing = (error: unknown, name: string): boolean =>
   (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
   String((error as Error).message).includes(`'${name}'`);
 
+/** The commands that need `@coffer/local`, and what each does with it, for the line that says to install it. */
+const USES_LOCAL_SERVER = {
+  serve: 'runs the local Secrets Manager',
+  env: "reads the local Secrets Manager's data dir",
+  audit: "reads the local Secrets Manager's audit log",
+  credentials: "manages the local Secrets Manager's credentials",
+} as const;
+
 /**
  * The local Secrets Manager, `@coffer/local`: an optional peer of the CLI, because it brings a native SQLite
  * module that `coffer get`, `put`, `exec` and the other AWS commands do not need. Installed beside the CLI
  * (globally, or in the same project), it is found; otherwise the command says how to add it.
  */
-export async function loadLocalServer(command: string): Promise<LocalServer> {
+export async function loadLocalServer(command: keyof typeof USES_LOCAL_SERVER): Promise<LocalServer> {
   const local = await tryLoadLocalServer();
   if (local !== undefined) return local;
   throw new CliError(
-    `coffer ${command} runs the local Secrets Manager, which is the package @coffer/local (it brings a native SQLite module, so the CLI does not install it by default): \`npm install -g @coffer/local\`, or \`npm install -D @coffer/local\` in a project that has the CLI.`,
+    `coffer ${command} ${USES_LOCAL_SERVER[command]}, which needs the package @coffer/local (it brings a native SQLite module, so the CLI does not install it by default): \`npm install -g @coffer/local\`, or \`npm install -D @coffer/local\` in a project that has the CLI.`,
   );
 }
 
@@ -30,7 +38,7 @@ export const IN_MEMORY = 'A server started with `coffer serve --in-memory` has n
  * ending with `inMemory` (what the command can do for a server started with --in-memory).
  */
 export async function openLocalAdmin(
-  command: string,
+  command: 'env' | 'credentials',
   dataDir: string | undefined,
   inMemory: string,
 ): Promise<{ local: LocalServer; admin: InstanceType<LocalServer['LocalAdmin']> }> {
