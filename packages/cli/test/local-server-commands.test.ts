@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,54 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(await exited(child)).toBe(0);
   });
 
+  it('audit rows fit a terminal 80 or 120 columns wide, aligned under the header; a pipe gets full rows', async () => {
+    const dataDir = tempDir();
+    const server = await startTestServer({ dataDir });
+    const client = clientFor(server);
+    const long = `cli/${'a-rather-long-secret-name-'.repeat(4)}end`;
+    try {
+      await client.send(new CreateSecretCommand({ Name: long, SecretString: 'v' }));
+      await expect(client.send(new GetSecretValueCommand({ SecretId: 'cli/missing' }))).rejects.toMatchObject(
+        {
+          name: 'ResourceNotFoundException',
+        },
+      );
+    } finally {
+      await server.close();
+    }
+    const pty = await import('node-pty');
+    const onTerminal = (cols: number) =>
+      new Promise<string[]>((resolve) => {
+        const term = pty.spawn(process.execPath, [BIN, 'audit', '--data-dir', dataDir], {
+          cols,
+          rows: 40,
+          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+        });
+        let output = '';
+        term.onData((data) => {
+          output += data;
+        });
+        term.onExit(() => resolve(output.split(/\r?\n/).filter((line) => line !== '')));
+      });
+    for (const cols of [80, 120]) {
+      const [header, created, missing, ...rest] = await onTerminal(cols);
+      expect(rest, `${cols} columns`).toEqual([]);
+      for (const line of [header, created, missing])
+        expect(line?.length, `${cols}: ${line}`).toBeLessThanOrEqual(cols);
+      expect(header).toMatch(/^TIME\s+PRINCIPAL\s+OPERATION\s+OUTCOME\s+SECRET$/);
+      expect(missing?.indexOf('GetSecretValue')).toBe(header?.indexOf('OPERATION'));
+      expect(missing?.indexOf('ResourceNotFound')).toBe(header?.indexOf('OUTCOME'));
+      expect(missing?.indexOf('cli/missing')).toBe(header?.indexOf('SECRET'));
+      expect(created?.indexOf('cli/a-rather')).toBe(header?.indexOf('SECRET'));
+      expect(created).toMatch(/…$/);
+    }
+    const piped = await coffer('audit', '--data-dir', dataDir);
+    const [header, created, missing] = piped.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^TIME\s+PRINCIPAL\s+OPERATION\s+OUTCOME\s+SOURCE\s+SECRET$/);
+    expect(created?.endsWith(long)).toBe(true);
+    expect(missing).toMatch(/\sResourceNotFoundException\s+\S+\s+cli\/missing$/);
+  });
+
   it('audit --follow keeps following the log as the server rotates it, and misses no call', async () => {
     const dataDir = tempDir();
     // Small files, so that a few dozen calls rotate the log several times, sometimes twice between two polls.
@@ -176,6 +224,65 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       );
     },
   );
+
+  it("the README's Examples block works as written, and env says what an --in-memory server has instead", async () => {
+    const home = tempDir();
+    const env = { PATH: `${join(home, 'bin')}:${process.env.PATH ?? ''}`, HOME: home };
+    mkdirSync(join(home, 'bin'));
+    writeFileSync(
+      join(home, 'bin', 'coffer'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${BIN} "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const shell = (script: string) => run('sh', ['-ec', script], { env, cwd: home });
+    // Debian's jq, which .ci/run installs; without it the README's jq filter is left out.
+    const jq = await run('sh', ['-c', 'command -v jq']).then(
+      () => true,
+      () => false,
+    );
+    if (!jq)
+      console.warn('jq is not installed (Debian package jq): the README example runs without its jq filter');
+
+    const empty = await shell('coffer env').catch((error: { stderr: string }) => error);
+    expect(empty.stderr).toBe(
+      `coffer: No local Secrets Manager data in ${join(home, '.local', 'share', 'coffer')}: start one with \`coffer serve\` first. A server started with \`coffer serve --in-memory\` has no data dir: its exports are the ones it printed.\n`,
+    );
+
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const examples = readme.split('## Examples')[1] ?? '';
+    const [first = '', ...rest] = (/```sh\n([\s\S]*?)```/.exec(examples)?.[1] ?? '').trim().split('\n');
+    writeFileSync(join(home, 'reader.json'), /```json\n([\s\S]*?)```/.exec(examples)?.[1] ?? '');
+    // The first line runs in a terminal of its own. (On a free port: other servers may run on this machine.)
+    expect(first).toMatch(/^coffer serve +#/);
+    const server = spawn('sh', ['-c', `exec ${first.replace(/ +#.*/, '')} --port 0`], { env, cwd: home });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('AWS_ENDPOINT_URL_SECRETS_MANAGER')) resolve();
+        });
+        server.once('exit', (code) => reject(new Error(`serve exited early (${code})`)));
+      });
+      // The rest in another shell, as written; then the variables it set reach the server.
+      const { stdout } = await shell(
+        [
+          ...rest.map((line) => (jq ? line : line.replace(/ \| jq .*/, ''))),
+          'aws_region=$AWS_REGION',
+          'coffer create readme/example from-readme >/dev/null 2>&1',
+          'printf "%s %s\\n" "$aws_region" "$(coffer get readme/example)"',
+        ].join('\n'),
+      );
+      expect(stdout).toMatch(
+        /^export AWS_ACCESS_KEY_ID=.*\nexport AWS_SECRET_ACCESS_KEY=.*\neu-west-1 from-readme\n$/,
+      );
+    } finally {
+      server.kill('SIGTERM');
+      await exited(server);
+    }
+  });
 
   it('serve --regions restricts the regions on the one endpoint; env prints any of them with --region', async () => {
     const dataDir = tempDir();
@@ -260,6 +367,13 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       'reader',
     ]);
     expect(listed.stdout).not.toContain(exportsIn(added.stdout).AWS_SECRET_ACCESS_KEY);
+    const table = (await coffer('credentials', 'list', '--data-dir', dataDir)).stdout.trimEnd().split('\n');
+    expect(table[0]).toBe(`USER${' '.repeat(10)}ACCESS KEY ID${' '.repeat(9)}PRINCIPAL`);
+    expect(table.slice(1).sort()).toEqual([
+      expect.stringMatching(/^coffer-admin {2}\S{20} {2}arn:aws:iam::\d{12}:user\/coffer-admin$/),
+      expect.stringMatching(/^reader {8}\S{20} {2}arn:aws:iam::\d{12}:user\/reader$/),
+    ]);
+    expect(table.join('\n')).not.toContain(exportsIn(added.stdout).AWS_SECRET_ACCESS_KEY);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(0);
     expect((await coffer('credentials', 'remove', 'reader', '--data-dir', dataDir)).code).toBe(1);
     child.kill('SIGTERM');
@@ -270,8 +384,18 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     const badPort = await coffer('serve', '--port', 'abc');
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('must be a whole number');
+    expect(badPort.stderr).toBe(
+      "coffer: option '-p, --port <port>' argument 'abc' is invalid: must be a whole number from 0 to 65535; see `coffer serve --help`.\n",
+    );
+    // Commander's usage errors are one line starting with `coffer:`, as every error line is.
     const unknown = await coffer('nonsense');
     expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("coffer: unknown command 'nonsense'; see `coffer --help`.\n");
+    const typo = await coffer('credentials', 'list', '--jsn');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      "coffer: unknown option '--jsn' (did you mean --json?); see `coffer credentials list --help`.\n",
+    );
     const noData = await coffer('env', '--data-dir', join(tempDir(), 'missing'));
     expect(noData.code).toBe(1);
     expect(noData.stderr.trim().split('\n')).toHaveLength(1);
@@ -284,6 +408,22 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('Example');
     }
+    // Every command takes --no-color, as the README says; every secret command but exec (and export, which has
+    // --format json) takes --json.
+    const names = [...(await coffer('--help')).stdout.matchAll(/^ {2}([a-z]+) /gm)]
+      .map((match) => match[1] as string)
+      .filter((name) => name !== 'help' && name !== 'credentials');
+    expect(names.length).toBeGreaterThan(15);
+    const secretCommands = ['get', 'put', 'create', 'describe', 'list', 'history', 'delete', 'restore'];
+    for (const name of [...names, 'credentials add', 'credentials list', 'credentials remove']) {
+      const help = (await coffer(...name.split(' '), '--help')).stdout;
+      expect(help, name).toMatch(/^ {2}--no-color /m);
+      if ([...secretCommands, 'import', 'rotate', 'audit', 'credentials list', 'demo'].includes(name))
+        expect(help, name).toMatch(/^ {2}--json /m);
+    }
+    expect(await coffer('exec', '--no-color', '--', 'true')).toMatchObject({ code: 0, stderr: '' });
+    const audit = await coffer('audit', '--no-color', '--data-dir', join(tempDir(), 'none'));
+    expect(audit.stderr).toMatch(/^coffer: No audit log at /);
     const version = await coffer('--version');
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });

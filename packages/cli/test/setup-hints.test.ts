@@ -10,6 +10,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/coffer.js', import.meta.url));
 
+/** An AWS config in `home` whose profile `sso` has a cached SSO token that expired in 2020. */
+function writeExpiredSsoProfile(home: string): void {
+  mkdirSync(join(home, '.aws', 'sso', 'cache'), { recursive: true });
+  writeFileSync(
+    join(home, '.aws', 'config'),
+    [
+      '[profile sso]',
+      'sso_session = corp',
+      'sso_account_id = 123456789012',
+      'sso_role_name = Dev',
+      'region = us-east-1',
+      '[sso-session corp]',
+      'sso_start_url = https://example.awsapps.com/start',
+      'sso_region = us-east-1',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(home, '.aws', 'sso', 'cache', `${createHash('sha1').update('corp').digest('hex')}.json`),
+    JSON.stringify({ accessToken: 'expired', expiresAt: '2020-01-01T00:00:00Z', region: 'us-east-1' }),
+  );
+}
+
 /**
  * A new user's machine: no AWS variables, no ~/.aws (unless a test writes one), on whatever Node runs the
  * tests. The SDK's Node-version notice is not silenced here: the CLI must keep it quiet itself.
@@ -49,25 +72,7 @@ describe('coffer on a clean machine', () => {
   });
 
   it('says an SSO session expired, and that nothing answers at the endpoint', async () => {
-    mkdirSync(join(home, '.aws', 'sso', 'cache'), { recursive: true });
-    writeFileSync(
-      join(home, '.aws', 'config'),
-      [
-        '[profile sso]',
-        'sso_session = corp',
-        'sso_account_id = 123456789012',
-        'sso_role_name = Dev',
-        'region = us-east-1',
-        '[sso-session corp]',
-        'sso_start_url = https://example.awsapps.com/start',
-        'sso_region = us-east-1',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(home, '.aws', 'sso', 'cache', `${createHash('sha1').update('corp').digest('hex')}.json`),
-      JSON.stringify({ accessToken: 'expired', expiresAt: '2020-01-01T00:00:00Z', region: 'us-east-1' }),
-    );
+    writeExpiredSsoProfile(home);
     const expired = await coffer(['get', 'app/db', '--profile', 'sso'], cleanEnv());
     expect(expired.stderr).toMatch(/^coffer: Your AWS SSO session has expired: run `aws sso login`/);
 
@@ -79,6 +84,54 @@ describe('coffer on a clean machine', () => {
       "coffer: Nothing answers at http://127.0.0.1:9: start the local server with `coffer serve`, or fix the endpoint (--endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER, or the profile's endpoint_url).\n",
     );
     for (const result of [expired, down]) expect(result.stderr).not.toMatch(/NodeVersionSupportWarning/);
+  });
+
+  it('gives the same one-line hints from the commands that read or write many secrets, and rotate', async () => {
+    const ssoHome = mkdtempSync(join(tmpdir(), 'coffer-home-sso-'));
+    writeExpiredSsoProfile(ssoHome);
+    const envFile = join(ssoHome, 'app.env');
+    writeFileSync(envFile, 'A=1\nB=2\n');
+    const keys = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' };
+    const setups = [
+      { env: cleanEnv(), hint: /^coffer: No AWS region is set: pass --region/ },
+      { env: cleanEnv({ AWS_REGION: 'us-east-1' }), hint: /^coffer: No AWS credentials found: / },
+      {
+        env: { ...cleanEnv(), HOME: ssoHome, AWS_PROFILE: 'sso' },
+        hint: /^coffer: Your AWS SSO session has expired: run `aws sso login`/,
+      },
+      {
+        env: cleanEnv({
+          AWS_REGION: 'us-east-1',
+          ...keys,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+        }),
+        hint: /^coffer: Nothing answers at http:\/\/127\.0\.0\.1:9: start the local server with `coffer serve`/,
+      },
+    ];
+    const commands: { args: string[]; env?: Record<string, string> }[] = [
+      { args: ['exec', '-s', 'app/db', '-s', 'app/api', '--', 'true'] },
+      { args: ['exec', '--', 'true'], env: { DATABASE_URL: 'asm://app/db#url' } },
+      { args: ['import', envFile, '--each', '--prefix', 'app/env/'] },
+      { args: ['import', envFile, '--as-one', 'app/config'] },
+      { args: ['export', 'app/db', 'app/api'] },
+      { args: ['export', '--prefix', 'app/'] },
+      { args: ['rotate', 'app/db'] },
+    ];
+    try {
+      for (const setup of setups) {
+        const results = await Promise.all(
+          commands.map((command) => coffer(command.args, { ...setup.env, ...command.env })),
+        );
+        for (const [i, result] of results.entries()) {
+          const what = `${commands[i]?.args.join(' ')} with ${setup.hint}`;
+          expect(result.code, what).toBe(1);
+          expect(result.stderr, what).toMatch(setup.hint);
+          expect(result.stderr.split('\n'), what).toHaveLength(2);
+        }
+      }
+    } finally {
+      rmSync(ssoHome, { recursive: true, force: true });
+    }
   });
 
   it("--profile follows the profile's endpoint_url (services section), as AWS_PROFILE does", async () => {

@@ -30,7 +30,11 @@ function chain(error: unknown): ErrorLike[] {
 
 const LOCAL = '`eval "$(coffer env)"` (with `coffer serve` running)';
 
-/** A hint that replaces the error's message, or undefined when the error is not a setup problem. */
+/**
+ * The hint for a setup problem every call shares (no region, no credentials, an expired SSO session, nothing
+ * answering at the endpoint), or undefined. A command that reads many secrets reports such a failure once, with
+ * this hint, rather than once per secret.
+ */
 export function setupHint(error: unknown, endpoint: string | undefined): string | undefined {
   const errors = chain(error);
   const said = (pattern: RegExp) => errors.some((e) => pattern.test(`${e.name ?? ''}: ${e.message ?? ''}`));
@@ -56,15 +60,26 @@ export function setupHint(error: unknown, endpoint: string | undefined): string 
       ? 'Cannot reach AWS Secrets Manager: check the network, the region and any proxy settings.'
       : `Nothing answers at ${where}: start the local server with \`coffer serve\`, or fix the endpoint (--endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER, or the profile's endpoint_url).`;
   }
+  return undefined;
+}
+
+/** The hint for a problem of one secret (scheduled for deletion, no value yet), or undefined. */
+export function secretHint(error: unknown): string | undefined {
+  const errors = chain(error);
+  const top = errors[0];
   if (top?.code === 'SECRET_SCHEDULED_FOR_DELETION' && top.secretId !== undefined) {
     return `Secret "${top.secretId}" is scheduled for deletion: restore it with \`coffer restore ${top.secretId}\`.`;
   }
   if (
     top?.code === 'SECRET_NOT_FOUND' &&
     top.secretId !== undefined &&
-    said(/secret value for staging label/i)
+    errors.some((e) => /secret value for staging label/i.test(e.message ?? ''))
   ) {
     return `Secret "${top.secretId}" has no value yet: store one with \`coffer put ${top.secretId}\`.`;
   }
   return undefined;
 }
+
+/** A hint that replaces the error's message, or undefined when the error is neither kind of known problem. */
+export const hintFor = (error: unknown, endpoint: string | undefined): string | undefined =>
+  setupHint(error, endpoint) ?? secretHint(error);

@@ -24,8 +24,12 @@ export function withSecretOptions(
 ): Command {
   withAwsOptions(command);
   if (json !== false) command.addOption(new Option('--json', json));
-  return command.addOption(new Option('--no-color', 'no colour in human output (also: NO_COLOR=1)'));
+  return command.addOption(noColorOption());
 }
+
+/** --no-color: every command takes it (see run() in program.ts), whether or not it colours anything. */
+export const noColorOption = (): Option =>
+  new Option('--no-color', 'no colour in human output (also: NO_COLOR=1)');
 
 /** Staging labels: repeatable and comma-separated, e.g. `--version-stages AWSCURRENT,blue`. */
 export const collectStages = (value: string, previous: string[] | undefined): string[] => {

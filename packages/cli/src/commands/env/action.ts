@@ -1,7 +1,7 @@
 import type { LocalAdmin } from '@coffer/local';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
-import { loadLocalServer } from '../../local-server.js';
+import { openLocalAdmin } from '../../local-server.js';
 import { exportsFor } from '../../shell/exports.js';
 
 export interface EnvOptions {
@@ -11,8 +11,12 @@ export interface EnvOptions {
 }
 
 export async function run(io: CliIo, options: EnvOptions): Promise<void> {
-  const { DEFAULT_PORT, DEFAULT_REGION, findRunningServer, LocalAdmin } = await loadLocalServer('env');
-  const admin = new LocalAdmin(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
+  const { local, admin } = await openLocalAdmin(
+    'env',
+    options.dataDir,
+    'its exports are the ones it printed',
+  );
+  const { DEFAULT_PORT, DEFAULT_REGION, findRunningServer } = local;
   const running = findRunningServer(admin.dataDir);
   let credential: ReturnType<LocalAdmin['admin']>;
   try {

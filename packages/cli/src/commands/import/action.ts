@@ -4,6 +4,7 @@ import { parseJsonQuietly } from 'coffer/internal';
 import { parse } from 'dotenv';
 import { createOrPut, type Written } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
+import { setupHint } from '../../aws/setup-hints.js';
 import { CliError, EXIT } from '../../errors.js';
 import type { CliIo } from '../../io.js';
 import { json } from '../../output/format.js';
@@ -102,6 +103,8 @@ export async function run(io: CliIo, file: string, options: ImportOptions): Prom
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, keys.length) }, worker));
     progress.stop();
     if (failure !== undefined) {
+      // Nothing stored for want of a region, credentials or an endpoint: the CLI's one-line hint says what to do.
+      if (written.length === 0 && setupHint(failure.error, undefined) !== undefined) throw failure.error;
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
       throw new CliError(
         `Stored ${written.length} of ${keys.length} keys, then ${options.prefix}${failure.key} failed: ${message}`,

@@ -6,8 +6,10 @@ import {
   type RotateSecretCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import type { AuditEntry } from '@coffer/local';
+import { toCofferError } from 'coffer';
 import { CURRENT, PENDING } from 'coffer/internal';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
+import { setupHint } from '../../aws/setup-hints.js';
 import { CliError } from '../../errors.js';
 import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
@@ -49,11 +51,11 @@ function readEntries(tail: LogTail, onEntry: (entry: AuditEntry) => void): void 
 
 const sameEndpoint = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
+/** A step's line. A failed step's error is not repeated here: the command's one error line says it. */
 function formatStep(report: StepReport): string {
   const mark = report.outcome === 'success' ? '✓' : '✗';
   const time = report.durationMs === undefined ? '' : `${Math.round(report.durationMs)} ms`.padStart(9);
-  const why = report.error === undefined ? '' : `  ${report.error}`;
-  return `  ${mark} ${report.step.padEnd(13)}${time}${why}\n`;
+  return `  ${mark} ${report.step.padEnd(13)}${time}\n`;
 }
 
 const describeError = (error: unknown): string => {
@@ -97,6 +99,9 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
       }),
     );
   } catch (error) {
+    // No region, no credentials, nothing at the endpoint: the CLI's one-line hint, as for every command.
+    const cofferError = toCofferError(error, secretId, 'RotateSecret');
+    if (setupHint(cofferError, undefined) !== undefined) throw cofferError;
     throw new CliError(`RotateSecret failed: ${describeError(error)}`);
   }
   const arn = started.ARN ?? secretId;
