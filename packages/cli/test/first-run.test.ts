@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,46 @@ describe('first run', () => {
     const result = spawnSync('npx', ['--no-install', 'coffer', '--version'], { cwd: root, encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('runs as `npx @coffer/cli`, its name outside this repository (its one bin is `coffer`)', () => {
+    const result = spawnSync('npx', ['--no-install', '@coffer/cli', '--version'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  /**
+   * Outside this repository `npx coffer` fails ("could not determine executable to run") in a project without the
+   * CLI, and would fetch the library `coffer`, which has no command: the READMEs published with the packages say
+   * `npx @coffer/cli`, or `npx coffer` after installing the CLI, or `npx coffer` in a sentence about this
+   * repository.
+   */
+  it('tells readers of the published READMEs to run the CLI in a way that works in their own project', () => {
+    const wrong: string[] = [];
+    for (const name of readdirSync(join(root, 'packages'))) {
+      let readme: string;
+      try {
+        readme = readFileSync(join(root, 'packages', name, 'README.md'), 'utf8');
+      } catch {
+        continue;
+      }
+      let installed = false;
+      let inCode = false;
+      for (const paragraph of readme.split(/\n\s*\n/)) {
+        for (const line of paragraph.split('\n')) {
+          if (line.startsWith('```')) inCode = !inCode;
+          if (/npm install .*@coffer\/cli/.test(line)) installed = true;
+          if (!/npx coffer\b/.test(line) || installed) continue;
+          if (!inCode && /this\s+repository/.test(paragraph)) continue;
+          if (inCode && /in this repository/.test(line)) continue;
+          wrong.push(`packages/${name}/README.md: ${line.trim()}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('says how to build when run before the first build', () => {
