@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,31 @@ import { clientFor, exportsIn, lambdaArn, serverFromEnv, writeFakeFunction } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+/**
+ * A rotation function made with coffer/rotation whose setSecret fails, as the README's example: imported by
+ * absolute URL, because a module in a temp dir resolves imports from its own location.
+ */
+function writeRefusingFunction(dir: string, exposeErrorMessages: boolean): string {
+  const file = join(dir, `refusing-${exposeErrorMessages}.mjs`);
+  writeFileSync(
+    file,
+    [
+      `import { createRotationHandler, custom } from ${JSON.stringify(import.meta.resolve('coffer/rotation'))};`,
+      'export const handler = createRotationHandler({',
+      `  exposeErrorMessages: ${exposeErrorMessages},`,
+      '  rotator: custom({',
+      '    generate: async (_current, ctx) => (await ctx.randomPassword({ length: 40 })).reveal(),',
+      "    set: async () => { throw new Error('the API refused the key'); },",
+      '    test: async () => {},',
+      '  }),',
+      '});',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
 
 function coffer(
   env: Record<string, string>,
@@ -46,6 +71,8 @@ describe('coffer rotate', () => {
       failStep: 'setSecret',
       fixed: join(dir, 'never'),
     });
+    const withheld = writeRefusingFunction(dir, false);
+    const exposed = writeRefusingFunction(dir, true);
     child = spawn(
       process.execPath,
       [
@@ -59,6 +86,10 @@ describe('coffer rotate', () => {
         `${lambdaArn('good')}=${good}`,
         '--rotation-function',
         `${lambdaArn('failing')}=${failing}`,
+        '--rotation-function',
+        `${lambdaArn('withheld')}=${withheld}`,
+        '--rotation-function',
+        `${lambdaArn('exposed')}=${exposed}`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -143,6 +174,18 @@ describe('coffer rotate', () => {
     expect(result.stderr).toBe(
       'coffer: Rotation of cli/failing failed at setSecret: Error: the fake API is down during setSecret\n',
     );
+  });
+
+  it("shows the README's failure lines: the message withheld by default, shown with exposeErrorMessages", async () => {
+    const readme = readFileSync(README, 'utf8');
+    for (const name of ['withheld', 'exposed']) {
+      await client.send(new CreateSecretCommand({ Name: `cli/${name}`, SecretString: 'key-0' }));
+      const result = await coffer(vars, 'rotate', `cli/${name}`, '--lambda', lambdaArn(name), '-d', dataDir);
+      expect(result.code).toBe(1);
+      const line = result.stderr.trim();
+      expect(line).toMatch(/^coffer: Rotation of cli\/\w+ failed at setSecret: /);
+      expect(readme).toContain(line.replace(`cli/${name}`, 'app/key'));
+    }
   });
 
   it('exits 1 with one line when RotateSecret is refused', async () => {
