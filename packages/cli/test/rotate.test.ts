@@ -191,8 +191,18 @@ describe('coffer rotate', () => {
   it('exits 1 with one line when RotateSecret is refused', async () => {
     const result = await coffer(vars, 'rotate', 'cli/key', '--lambda', lambdaArn('unknown'), '-d', dataDir);
     expect(result.code).toBe(1);
+    const arn = lambdaArn('unknown');
     expect(result.stderr).toBe(
-      'coffer: RotateSecret failed: AccessDeniedException: Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.\n',
+      `coffer: Secrets Manager cannot invoke the rotation function ${arn}: against a Coffer local server, register it with \`coffer serve --rotation-function ${arn}=<file>\`; against AWS, allow secretsmanager.amazonaws.com to invoke it (\`aws lambda add-permission --function-name ${arn} --action lambda:InvokeFunction --principal secretsmanager.amazonaws.com --statement-id SecretsManagerRotation\`).\n`,
+    );
+  });
+
+  it('says to pass --lambda when the secret has no rotation function yet', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'cli/unrotated', SecretString: 'key-0' }));
+    const result = await coffer(vars, 'rotate', 'cli/unrotated', '-d', dataDir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'coffer: Secret "cli/unrotated" has no rotation function yet: pass --lambda <function ARN> (later rotations reuse it).\n',
     );
   });
 });

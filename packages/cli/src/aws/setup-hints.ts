@@ -80,6 +80,29 @@ export function secretHint(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The hint for a RotateSecret refusal AWS and the local server word alike, or undefined: no rotation function
+ * configured yet, or one Secrets Manager may not invoke (on AWS: not allowed by the function's resource policy;
+ * on a Coffer local server: not registered with `coffer serve`).
+ */
+export function rotationHint(
+  error: unknown,
+  secretId: string,
+  functionArn: string | undefined,
+): string | undefined {
+  const errors = chain(error);
+  const said = (name: string, pattern: RegExp) =>
+    errors.some((e) => e.name === name && pattern.test(e.message ?? ''));
+  if (said('InvalidRequestException', /doesn't already have a Lambda function ARN configured/i)) {
+    return `Secret "${secretId}" has no rotation function yet: pass --lambda <function ARN> (later rotations reuse it).`;
+  }
+  if (said('AccessDeniedException', /cannot invoke the specified Lambda function/i)) {
+    const arn = functionArn ?? '<function ARN>';
+    return `Secrets Manager cannot invoke the rotation function ${functionArn ?? 'configured for this secret'}: against a Coffer local server, register it with \`coffer serve --rotation-function ${arn}=<file>\`; against AWS, allow secretsmanager.amazonaws.com to invoke it (\`aws lambda add-permission --function-name ${arn} --action lambda:InvokeFunction --principal secretsmanager.amazonaws.com --statement-id SecretsManagerRotation\`).`;
+  }
+  return undefined;
+}
+
 /** A hint that replaces the error's message, or undefined when the error is neither kind of known problem. */
 export const hintFor = (error: unknown, endpoint: string | undefined): string | undefined =>
   setupHint(error, endpoint) ?? secretHint(error);
