@@ -86,7 +86,7 @@ describe('coffer on a clean machine', () => {
     for (const result of [expired, down]) expect(result.stderr).not.toMatch(/NodeVersionSupportWarning/);
   });
 
-  it('gives the same one-line hints from the commands that read or write many secrets, and rotate', async () => {
+  it('gives the same one-line hints from every kind of command: one secret, many, a list, and rotate', async () => {
     const ssoHome = mkdtempSync(join(tmpdir(), 'coffer-home-sso-'));
     writeExpiredSsoProfile(ssoHome);
     const envFile = join(ssoHome, 'app.env');
@@ -107,6 +107,30 @@ describe('coffer on a clean machine', () => {
         }),
         hint: /^coffer: Nothing answers at http:\/\/127\.0\.0\.1:9: start the local server with `coffer serve`/,
       },
+      // Keys of another server (e.g. a local server restarted on another data dir): an unknown access key, and a
+      // known one with the wrong secret key.
+      {
+        env: cleanEnv({
+          AWS_REGION: server.region,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
+          AWS_ACCESS_KEY_ID: 'AKIAFROMANOTHERSERVER',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        }),
+        hint: new RegExp(
+          `^coffer: The access key was not recognised by ${server.endpoint}: against AWS, check which credentials are in use \\(\`aws sts get-caller-identity\`.*; against a Coffer local server, take that server's credentials: \`eval "\\$\\(coffer env\\)"\``,
+        ),
+      },
+      {
+        env: cleanEnv({
+          AWS_REGION: server.region,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: server.endpoint,
+          AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: 'not-its-secret-key',
+        }),
+        hint: new RegExp(
+          `^coffer: The secret key does not match the access key for ${server.endpoint}: against AWS, check which credentials are in use .*\`eval "\\$\\(coffer env\\)"\``,
+        ),
+      },
     ];
     const commands: { args: string[]; env?: Record<string, string> }[] = [
       { args: ['exec', '-s', 'app/db', '-s', 'app/api', '--', 'true'] },
@@ -116,6 +140,10 @@ describe('coffer on a clean machine', () => {
       { args: ['export', 'app/db', 'app/api'] },
       { args: ['export', '--prefix', 'app/'] },
       { args: ['rotate', 'app/db'] },
+      { args: ['list'] },
+      { args: ['get', 'app/db'] },
+      { args: ['describe', 'app/db'] },
+      { args: ['put', 'app/db', '--file', envFile] },
     ];
     try {
       for (const setup of setups) {

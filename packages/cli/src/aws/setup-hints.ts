@@ -31,8 +31,8 @@ function chain(error: unknown): ErrorLike[] {
 const LOCAL = '`eval "$(coffer env)"` (with `coffer serve` running)';
 
 /**
- * The hint for a setup problem every call shares (no region, no credentials, an expired SSO session, nothing
- * answering at the endpoint), or undefined. A command that reads many secrets reports such a failure once, with
+ * The hint for a setup problem every call shares (no region, no credentials, an expired SSO session, credentials
+ * the server does not know, nothing answering at the endpoint), or undefined. A command that reads many secrets reports such a failure once, with
  * this hint, rather than once per secret.
  */
 export function setupHint(error: unknown, endpoint: string | undefined): string | undefined {
@@ -47,6 +47,21 @@ export function setupHint(error: unknown, endpoint: string | undefined): string 
   }
   if (said(/Could not load credentials from any providers|CredentialsProviderError/i)) {
     return `No AWS credentials found: run \`aws configure\` or \`aws sso login\`, set AWS_PROFILE (or pass --profile), or use the local server: ${LOCAL}.`;
+  }
+  // Keys from another server (a local server restarted on another data dir) or another account, or a stale
+  // session: AWS and the local server both answer UnrecognizedClientException for an access key they do not
+  // know, and InvalidSignatureException with this message for a wrong secret key.
+  const unknownKey = errors.some((e) => e.name === 'UnrecognizedClientException');
+  const wrongSecret = errors.some(
+    (e) =>
+      e.name === 'InvalidSignatureException' &&
+      /does not match the signature you provided/.test(e.message ?? ''),
+  );
+  if (unknownKey || wrongSecret) {
+    const what = unknownKey
+      ? `The access key was not recognised${endpoint === undefined ? '' : ` by ${endpoint}`}`
+      : `The secret key does not match the access key${endpoint === undefined ? '' : ` for ${endpoint}`}`;
+    return `${what}: against AWS, check which credentials are in use (\`aws sts get-caller-identity\`, AWS_PROFILE or --profile, and AWS_SESSION_TOKEN for temporary ones); against a Coffer local server, take that server's credentials: \`eval "$(coffer env)"\` (with --data-dir for its data dir).`;
   }
   if (
     top?.code === 'SECRETS_MANAGER_UNAVAILABLE' &&
