@@ -188,6 +188,33 @@ describe('coffer rotate', () => {
     }
   });
 
+  it('says once what it waits for when it cannot read the steps (AWS, or a server without a data dir)', async () => {
+    await client.send(new CreateSecretCommand({ Name: 'cli/unseen', SecretString: 'key-0' }));
+    // Another data dir than the server's: rotate finds no audit log to follow and polls DescribeSecret, as it
+    // does against AWS or a `coffer serve --in-memory`.
+    const elsewhere = mkdtempSync(join(dir, 'elsewhere-'));
+    const result = await coffer(
+      vars,
+      'rotate',
+      'cli/unseen',
+      '--lambda',
+      lambdaArn('failing'),
+      '-d',
+      elsewhere,
+      '--timeout',
+      '2',
+    );
+    expect(result.code).toBe(1);
+    const [waiting, failed, ...rest] = result.stderr.split('\n');
+    expect(waiting).toMatch(
+      /^Waiting up to 2 s \(--timeout\) for the rotation function to make version [0-9a-f-]{36} AWSCURRENT; Ctrl-C stops only the waiting, not the rotation\. If a step fails, the function's logs say why: CloudWatch Logs on AWS, the output of `coffer serve` locally \(or `coffer audit` for a server with a data dir\)\.$/,
+    );
+    expect(failed).toMatch(
+      /^coffer: Rotation of cli\/unseen did not finish within 2 s: version [0-9a-f-]{36} is not AWSCURRENT yet; check the rotation function's logs\.$/,
+    );
+    expect(rest).toEqual(['']);
+  });
+
   it('exits 1 with one line when RotateSecret is refused', async () => {
     const result = await coffer(vars, 'rotate', 'cli/key', '--lambda', lambdaArn('unknown'), '-d', dataDir);
     expect(result.code).toBe(1);

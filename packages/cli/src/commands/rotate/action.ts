@@ -149,7 +149,12 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
       await sleep(POLL_MS);
     }
   } else if (options.immediately) {
-    // Elsewhere (AWS), only the labels show progress: AWSPENDING, then AWSCURRENT on the new version.
+    // Elsewhere (AWS, or a local server without a data dir to read), only the labels show progress: AWSPENDING,
+    // then AWSCURRENT on the new version. A failed step shows nowhere in them (the pending version simply stays,
+    // for Secrets Manager's next attempt), so a failure is only known at the timeout: say so while waiting.
+    io.stderr(
+      `Waiting up to ${options.timeout} s (--timeout) for the rotation function to make version ${versionId} AWSCURRENT; Ctrl-C stops only the waiting, not the rotation. If a step fails, the function's logs say why: CloudWatch Logs on AWS, the output of \`coffer serve\` locally (or \`coffer audit\` for a server with a data dir).\n`,
+    );
     let seen = '';
     const stepStart = Date.now();
     for (;;) {
