@@ -402,20 +402,31 @@ describe('coffer serve, env, audit and credentials (the local server commands)',
     expect(noData.stderr).toContain('coffer serve');
   });
 
-  it('has help with examples for every command', async () => {
-    for (const command of ['serve', 'env', 'audit', 'credentials add']) {
-      const help = await coffer(...command.split(' '), '--help');
-      expect(help.code).toBe(0);
-      expect(help.stdout).toContain('Example');
+  it('has help with examples for every command and subcommand', async () => {
+    /** The commands a help text lists, under its "Commands:" heading. */
+    const commandsIn = (help: string) =>
+      [...(help.split('\nCommands:\n')[1] ?? '').matchAll(/^ {2}([a-z]+)\b/gm)]
+        .map((match) => match[1] as string)
+        .filter((name) => name !== 'help');
+    const all: string[] = [];
+    for (const name of commandsIn((await coffer('--help')).stdout)) {
+      all.push(name);
+      for (const sub of commandsIn((await coffer(name, '--help')).stdout)) all.push(`${name} ${sub}`);
+    }
+    expect(all).toEqual(
+      expect.arrayContaining(['serve', 'credentials', 'credentials list', 'credentials remove']),
+    );
+    const helps = await Promise.all(all.map((command) => coffer(...command.split(' '), '--help')));
+    for (const [i, help] of helps.entries()) {
+      expect(help.code, all[i]).toBe(0);
+      expect(help.stdout, all[i]).toMatch(/^Examples?:$/m);
     }
     // Every command takes --no-color, as the README says; every secret command but exec (and export, which has
     // --format json) takes --json.
-    const names = [...(await coffer('--help')).stdout.matchAll(/^ {2}([a-z]+) /gm)]
-      .map((match) => match[1] as string)
-      .filter((name) => name !== 'help' && name !== 'credentials');
+    const names = all.filter((name) => name !== 'credentials');
     expect(names.length).toBeGreaterThan(15);
     const secretCommands = ['get', 'put', 'create', 'describe', 'list', 'history', 'delete', 'restore'];
-    for (const name of [...names, 'credentials add', 'credentials list', 'credentials remove']) {
+    for (const name of names) {
       const help = (await coffer(...name.split(' '), '--help')).stdout;
       expect(help, name).toMatch(/^ {2}--no-color /m);
       if ([...secretCommands, 'import', 'rotate', 'audit', 'credentials list', 'demo'].includes(name))

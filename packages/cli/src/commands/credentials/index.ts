@@ -8,7 +8,17 @@ const dataDirOption = () =>
 export function credentialsCommand(io: CliIo): Command {
   const command = new Command('credentials')
     .summary('manage who may call the local server')
-    .description('Add, list and remove credentials of a local server, each with an IAM-style policy.');
+    .description('Add, list and remove credentials of a local server, each with an IAM-style policy.')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ coffer credentials add app-reader --policy reader.json    # prints the exports for the new credential
+  $ coffer credentials list
+  $ coffer credentials remove app-reader
+
+\`coffer credentials <command> --help\` shows each command's options.`,
+    );
 
   command
     .command('add')
@@ -42,6 +52,14 @@ Examples:
     .description('List the credentials (access key ids and users; never the secret keys).')
     .addOption(dataDirOption())
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ coffer credentials list
+  $ coffer credentials list --data-dir .coffer
+  $ coffer credentials list --json | jq -r '.[].userName'`,
+    )
     .action(async (options: ListCredentialsOptions) => (await import('./action.js')).list(io, options));
 
   command
@@ -51,6 +69,13 @@ Examples:
     )
     .argument('<user>', 'user name')
     .addOption(dataDirOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ coffer credentials remove app-reader
+  $ coffer credentials remove ci --data-dir .coffer`,
+    )
     .action(async (user: string, options: RemoveCredentialOptions) =>
       (await import('./action.js')).remove(io, user, options),
     );
