@@ -46,9 +46,8 @@ export async function openLocalAdmin(
   try {
     return { local, admin: new local.LocalAdmin(dataDir === undefined ? {} : { dataDir }) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.startsWith('No local Secrets Manager data'))
-      throw new CliError(`${message} ${IN_MEMORY}: ${inMemory}.`);
+    if (error instanceof local.NoLocalDataError)
+      throw new CliError(`${error.message} ${IN_MEMORY}: ${inMemory}.`);
     throw error;
   }
 }

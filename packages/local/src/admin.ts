@@ -46,6 +46,16 @@ export function findRunningServer(dataDir: string = defaultDataDir()): RunningSe
   }
 }
 
+/** A data dir that holds no local Secrets Manager: nothing was ever served from it. */
+export class NoLocalDataError extends Error {
+  override readonly name = 'NoLocalDataError';
+  readonly code = 'NO_LOCAL_DATA';
+
+  constructor(readonly dataDir: string) {
+    super(`No local Secrets Manager data in ${dataDir}: start one with \`coffer serve\` first.`);
+  }
+}
+
 /**
  * Manages a data dir's credentials from outside the server (the `coffer credentials` and `coffer env`
  * commands). A running server sees added credentials on their first use.
@@ -57,11 +67,7 @@ export class LocalAdmin implements Disposable {
 
   constructor(options: LocalAdminOptions = {}) {
     this.dataDir = options.dataDir ?? defaultDataDir();
-    if (!existsSync(join(this.dataDir, 'secrets.db'))) {
-      throw new Error(
-        `No local Secrets Manager data in ${this.dataDir}: start one with \`coffer serve\` first.`,
-      );
-    }
+    if (!existsSync(join(this.dataDir, 'secrets.db'))) throw new NoLocalDataError(this.dataDir);
     this.store = new Store({
       dataDir: this.dataDir,
       masterKey: loadMasterKey(this.dataDir, options.masterKey),

@@ -8,6 +8,7 @@ export {
   findRunningServer,
   LocalAdmin,
   type LocalAdminOptions,
+  NoLocalDataError,
   type RunningServer,
   writeRunningServer,
 } from './admin.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { startLocalSecretsManager } from '@coffer/local';
+import { LocalAdmin, NoLocalDataError, startLocalSecretsManager } from '@coffer/local';
 import { clientFor } from '@coffer/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -142,4 +142,27 @@ describe('one server per data dir', () => {
       bystander.kill('SIGKILL');
     },
   );
+});
+
+describe('LocalAdmin on a data dir no server has used', () => {
+  it('is a NoLocalDataError with a stable code, naming the dir and what to do', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-empty-'));
+    try {
+      const error = (() => {
+        try {
+          new LocalAdmin({ dataDir }).close();
+        } catch (thrown) {
+          return thrown;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(NoLocalDataError);
+      expect(error).toMatchObject({ code: 'NO_LOCAL_DATA', dataDir });
+      expect((error as Error).message).toBe(
+        `No local Secrets Manager data in ${dataDir}: start one with \`coffer serve\` first.`,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
