@@ -13,6 +13,23 @@ import type { LocalSecretsManager } from '@coffer/local';
 import { clientFor, errorOf, startTestServer } from '@coffer/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** Names of every secret matching, across all pages, and how many calls that took. */
+async function listAll(
+  client: SecretsManagerClient,
+  input: ListSecretsCommandInput = {},
+): Promise<{ names: string[]; calls: number }> {
+  const names: string[] = [];
+  let calls = 0;
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(new ListSecretsCommand({ ...input, NextToken }));
+    calls++;
+    names.push(...(page.SecretList ?? []).map((s) => s.Name as string));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return { names, calls };
+}
+
 describe('ListSecrets', () => {
   let server: LocalSecretsManager;
   let client: SecretsManagerClient;
@@ -34,17 +51,8 @@ describe('ListSecrets', () => {
   });
   afterAll(() => server.close());
 
-  /** Names of every secret matching, across all pages. */
-  async function names(input: ListSecretsCommandInput = {}): Promise<string[]> {
-    const out: string[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await client.send(new ListSecretsCommand({ ...input, NextToken }));
-      out.push(...(page.SecretList ?? []).map((s) => s.Name as string));
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return out;
-  }
+  const names = async (input: ListSecretsCommandInput = {}): Promise<string[]> =>
+    (await listAll(client, input)).names;
 
   describe('Filters', () => {
     it('matches each key as the user guide describes (a table of cases)', async () => {
@@ -405,16 +413,6 @@ describe('ListSecrets', () => {
       expect(all.SecretList?.[1]?.DeletedDate).toBeInstanceOf(Date);
     });
   });
-});
-
-describe('ListSecrets page cost', () => {
-  let server: LocalSecretsManager;
-  let client: SecretsManagerClient;
-  beforeAll(async () => {
-    server = await startTestServer();
-    client = clientFor(server);
-  });
-  afterAll(() => server.close());
 
   it('reads a bounded number of secrets per page: a sparse filter gets fewer results, even none, and a NextToken', async () => {
     // 250 secrets of which two match, the first 150 rows in: a page of 10 may read 100 rows, so the first
@@ -427,15 +425,7 @@ describe('ListSecrets page cost', () => {
     const first = await client.send(new ListSecretsCommand({ Filters, MaxResults: 10 }));
     expect(first.SecretList).toEqual([]);
     expect(first.NextToken).toBeDefined();
-    let calls = 0;
-    const found: string[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await client.send(new ListSecretsCommand({ Filters, MaxResults: 10, NextToken }));
-      calls++;
-      found.push(...(page.SecretList ?? []).map((secret) => secret.Name as string));
-      NextToken = page.NextToken;
-    } while (NextToken);
+    const { names: found, calls } = await listAll(client, { Filters, MaxResults: 10 });
     expect(found).toEqual(['sparse/match-120', 'sparse/match-245']);
     expect(calls).toBeGreaterThanOrEqual(3);
     // Unfiltered pages are full whatever the budget.
