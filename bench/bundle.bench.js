@@ -16,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { LAMBDA_BUNDLE_OPTIONS } from '@coffer/testing/lambda-bundle';
 import { build } from 'esbuild';
 import { machineLine, median, printTable } from './lib.js';
 
@@ -69,16 +70,8 @@ const handlers = {
 
 async function bundle(source) {
   const result = await build({
+    ...LAMBDA_BUNDLE_OPTIONS,
     stdin: { contents: source, resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
   });
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
   const inputs = Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {})

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_BUNDLE_OPTIONS } from '@coffer/testing/lambda-bundle';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
@@ -7,16 +8,8 @@ const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 /** The modules (relative to the package's src/) a handler's bundle holds, bundled as the README says. */
 async function modulesOf(handler: string): Promise<string[]> {
   const result = await build({
+    ...LAMBDA_BUNDLE_OPTIONS,
     stdin: { contents: handler.replaceAll('COFFER', JSON.stringify(entry)), resolveDir: process.cwd() },
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
   });
   const output = Object.values(result.metafile.outputs)[0];
   return Object.entries(output?.inputs ?? {})
