@@ -69,6 +69,25 @@ describe('Redactor', () => {
     }
   });
 
+  it("masks other writers' JSON escapes, as they really write them: Python's json.dumps and PHP's json_encode", () => {
+    // Each form below is what that writer prints for the value (Python's copied from its output), not rebuilt here.
+    const value = 'p/w@ "q"%+\u00e9 0123456789ab\u{1F600}-Canary';
+    const redactor = new Redactor([value]);
+    const written = {
+      'Python json.dumps': String.raw`"p/w@ \"q\"%+\u00e9 0123456789ab\ud83d\ude00-Canary"`,
+      'PHP json_encode': String.raw`"p\/w@ \"q\"%+\u00e9 0123456789ab\ud83d\ude00-Canary"`,
+      'PHP JSON_UNESCAPED_UNICODE': String.raw`"p\/w@ \"q\"%+`.concat('\u00e9 0123456789ab\u{1F600}-Canary"'),
+      'uppercase hex escapes': String.raw`"p/w@ \"q\"%+\u00E9 0123456789ab\uD83D\uDE00-Canary"`,
+    };
+    for (const [writer, escaped] of Object.entries(written)) {
+      expect(redactor.redact(`{"password":${escaped}}`), writer).toBe(`{"password":"${MASK}"}`);
+    }
+    // Python escapes DEL too (json.dumps('x\x7f\u00e9/C') prints "x\u007f\u00e9/C").
+    const withDel = 'x\u007f\u00e9/Canary-long';
+    const python = String.raw`"x\u007f\u00e9/Canary-long"`;
+    expect(new Redactor([withDel]).redact(`{"password":${python}}`)).toBe(`{"password":"${MASK}"}`);
+  });
+
   it('masks base64 (standard and URL-safe) at every alignment inside a longer encoded text', () => {
     const value = password();
     const redactor = new Redactor([value]);

@@ -52,8 +52,9 @@ function urlForms(text: string): string[] {
 }
 
 /**
- * The JSON escapes other writers use than JSON.stringify's: every non-ASCII character as `\uXXXX` (Python's
- * `json.dumps`, in either hex case) and `/` as `\/` (PHP's `json_encode`).
+ * The JSON escapes other writers use than JSON.stringify's: DEL and every non-ASCII character as `\uXXXX`
+ * (Python's `json.dumps`, in either hex case) and `/` as `\/`, alone or with the `\uXXXX` escapes (PHP's
+ * `json_encode` does both by default).
  */
 function jsonForms(escaped: string): string[] {
   const ascii = escaped.replace(
@@ -61,7 +62,7 @@ function jsonForms(escaped: string): string[] {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   const upper = ascii.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`);
-  return [ascii, upper, escaped.replaceAll('/', '\\/')];
+  return [escaped, ascii, upper].flatMap((form) => [form, form.replaceAll('/', '\\/')]);
 }
 
 /**
