@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { HmacSha256 } from '../src/auth/hmac.js';
 
@@ -28,6 +29,13 @@ describe('HmacSha256 (the verifier computes one MAC per request with it)', () =>
     for (const message of ['a'.repeat(150), 'b'.repeat(10), 'c'.repeat(151), 'd'.repeat(150)]) {
       expect(mac.hex(message)).toBe(expected(message));
     }
+  });
+
+  it('keeps its key and padded keys out of util.inspect and JSON', () => {
+    const mac = new HmacSha256(randomBytes(32));
+    mac.hex('a message');
+    const shown = inspect(mac, { showHidden: true, depth: 5 }) + JSON.stringify(mac);
+    expect(shown).not.toMatch(/Buffer|Uint8Array|\b[0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2}\b/); // no bytes at all
   });
 
   it('refuses a key longer than a block (SigV4 keys are 32 bytes)', () => {
