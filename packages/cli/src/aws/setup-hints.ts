@@ -32,10 +32,10 @@ const LOCAL = '`eval "$(coffer env)"` (with `coffer serve` running)';
 
 /**
  * The hint for a setup problem every call shares (no region, no credentials, an expired SSO session, credentials
- * the server does not know, nothing answering at the endpoint), or undefined. A command that reads many secrets reports such a failure once, with
- * this hint, rather than once per secret.
+ * the server does not know, nothing answering at the endpoint), or undefined. A command that reads many secrets
+ * reports such a failure once, with this hint, rather than once per secret (see `isSetupProblem`).
  */
-export function setupHint(error: unknown, endpoint: string | undefined): string | undefined {
+function setupHint(error: unknown, endpoint: string | undefined): string | undefined {
   const errors = chain(error);
   const said = (pattern: RegExp) => errors.some((e) => pattern.test(`${e.name ?? ''}: ${e.message ?? ''}`));
   const top = errors[0];
@@ -77,6 +77,9 @@ export function setupHint(error: unknown, endpoint: string | undefined): string 
   }
   return undefined;
 }
+
+/** Whether `error` is a setup problem every call shares, which a command reports once rather than per secret. */
+export const isSetupProblem = (error: unknown): boolean => setupHint(error, undefined) !== undefined;
 
 /** The hint for a problem of one secret (scheduled for deletion, no value yet), or undefined. */
 export function secretHint(error: unknown): string | undefined {

@@ -7,7 +7,7 @@ import {
   type SecretResult,
 } from 'coffer';
 import { Redactor, secretLeaves, toEnvName, toSecretReference } from 'coffer/internal';
-import { secretHint, setupHint } from '../aws/setup-hints.js';
+import { isSetupProblem, secretHint } from '../aws/setup-hints.js';
 
 /** Where a variable's value came from, for collision reports. */
 interface InjectedVariable {
@@ -106,7 +106,7 @@ export async function prepareEnvironment(
     if (!(result instanceof CofferError)) fetched.set(want, result);
     // A failure every secret shares (nothing at the endpoint, ...) is thrown as is: the CLI words it as one
     // line, as for any other command, rather than once per secret.
-    else if (setupHint(result, undefined) !== undefined) throw result;
+    else if (isSetupProblem(result)) throw result;
     else if (!failures.some((f) => f.startsWith(`${want.reference.secretId}: `)))
       failures.push(`${want.reference.secretId}: ${secretHint(result) ?? result.message}`);
   }

@@ -4,7 +4,7 @@ import { parseJsonQuietly } from 'coffer/internal';
 import { parse } from 'dotenv';
 import { createOrPut, type Written } from '../../aws/calls.js';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
-import { setupHint } from '../../aws/setup-hints.js';
+import { isSetupProblem } from '../../aws/setup-hints.js';
 import { CliError, EXIT } from '../../errors.js';
 import type { CliIo } from '../../io.js';
 import { json } from '../../output/format.js';
@@ -104,7 +104,7 @@ export async function run(io: CliIo, file: string, options: ImportOptions): Prom
     progress.stop();
     if (failure !== undefined) {
       // Nothing stored for want of a region, credentials or an endpoint: the CLI's one-line hint says what to do.
-      if (written.length === 0 && setupHint(failure.error, undefined) !== undefined) throw failure.error;
+      if (written.length === 0 && isSetupProblem(failure.error)) throw failure.error;
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
       throw new CliError(
         `Stored ${written.length} of ${keys.length} keys, then ${options.prefix}${failure.key} failed: ${message}`,

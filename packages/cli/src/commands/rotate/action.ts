@@ -9,7 +9,7 @@ import type { AuditEntry } from '@coffer/local';
 import { toCofferError } from 'coffer';
 import { CURRENT, PENDING } from 'coffer/internal';
 import { type AwsOptions, clientFor } from '../../aws/client.js';
-import { rotationHint, setupHint } from '../../aws/setup-hints.js';
+import { isSetupProblem, rotationHint } from '../../aws/setup-hints.js';
 import { CliError } from '../../errors.js';
 import { LogTail } from '../../input/log-tail.js';
 import type { CliIo } from '../../io.js';
@@ -101,7 +101,7 @@ export async function run(io: CliIo, secretId: string, options: RotateOptions): 
   } catch (error) {
     // No region, no credentials, nothing at the endpoint: the CLI's one-line hint, as for every command.
     const cofferError = toCofferError(error, secretId, 'RotateSecret');
-    if (setupHint(cofferError, undefined) !== undefined) throw cofferError;
+    if (isSetupProblem(cofferError)) throw cofferError;
     throw new CliError(
       rotationHint(error, secretId, options.lambda) ?? `RotateSecret failed: ${describeError(error)}`,
     );
