@@ -64,6 +64,16 @@ function buildProgram(io: CliIo = processIo): Command {
   ]) {
     program.addCommand(command);
   }
+  const settle = (command: Command) => {
+    command.exitOverride();
+    // addCommand() does not pass settings down: each command prints and words its errors as the program does.
+    command.configureOutput({ ...program.configureOutput(), outputError: usageError(command) });
+    // Every command takes --no-color, as NO_COLOR=1 works everywhere; those that colour nothing ignore it.
+    if (command.commands.length === 0) command.addOption(noColorOption());
+    command.commands.forEach(settle);
+  };
+  program.configureOutput({ outputError: usageError(program) });
+  program.commands.forEach(settle);
   return program;
 }
 
@@ -71,17 +81,6 @@ function buildProgram(io: CliIo = processIo): Command {
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = buildProgram({ ...io, setExitCode: (code) => (exitCode = code) });
-  const settle = (command: Command) => {
-    command.exitOverride();
-    // addCommand() does not pass settings down: each command prints and words its errors as the program does.
-    command.configureOutput({ ...program.configureOutput(), outputError: usageError(command) });
-    // Every command takes --no-color, as NO_COLOR=1 works everywhere; those that colour nothing ignore it.
-    if (command.commands.length === 0 && !command.options.some((option) => option.long === '--no-color'))
-      command.addOption(noColorOption());
-    command.commands.forEach(settle);
-  };
-  program.configureOutput({ outputError: usageError(program) });
-  program.commands.forEach(settle);
   try {
     await program.parseAsync(argv);
     return exitCode;

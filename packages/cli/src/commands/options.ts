@@ -17,17 +17,17 @@ export function withAwsOptions(command: Command): Command {
     );
 }
 
-/** The options of every command that reads or writes secrets: AWS ones, --json and --no-color. */
+/** The options of every command that reads or writes secrets: AWS ones and --json (--no-color: see program.ts). */
 export function withSecretOptions(
   command: Command,
   json: string | false = 'print JSON for scripts',
 ): Command {
   withAwsOptions(command);
   if (json !== false) command.addOption(new Option('--json', json));
-  return command.addOption(noColorOption());
+  return command;
 }
 
-/** --no-color: every command takes it (see run() in program.ts), whether or not it colours anything. */
+/** --no-color: every command takes it (buildProgram adds it), whether or not it colours anything. */
 export const noColorOption = (): Option =>
   new Option('--no-color', 'no colour in human output (also: NO_COLOR=1)');
 
