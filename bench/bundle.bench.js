@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { LAMBDA_BUNDLE_OPTIONS } from '@coffer/testing/lambda-bundle';
 import { build } from 'esbuild';
-import { machineLine, median, printTable } from './lib.js';
+import { loadLine, machineLine, median, printTable } from './lib.js';
 
 /** Fresh processes per bundle for the cold-start figures. */
 const LOAD_ROUNDS = 21;
@@ -158,6 +158,7 @@ async function main() {
     'bundle bench: a Lambda handler with Coffer vs the same handler with Powertools SecretsProvider',
   );
   console.log(machineLine());
+  console.log(loadLine());
   const coffer = await bundle(handlers.coffer);
   const cofferAll = await bundle(handlers.cofferAllFeatures);
   const getSecretOnly = await bundle(handlers.cofferGetSecretOnly);
@@ -205,6 +206,7 @@ async function main() {
       ]),
     ],
   );
+  console.log(`  ${loadLine().replace(' at start', ' at the end')}`);
   console.log('\nlargest parts of the Coffer bundle:');
   for (const { file, bytes } of coffer.inputs.slice(0, 12))
     console.log(`  ${kb(bytes).padStart(8)}  ${file}`);
