@@ -13,6 +13,7 @@ export { parseJsonQuietly } from './json.js';
 export { describeSecretReference, toSecretReference, versionKey } from './references/reference.js';
 export { MIN_FORM, Redactor, redact, secretForms, TRUNCATION_MARKERS } from './secret/redact.js';
 export { isSecret, MASK } from './secret/secret.js';
+export { shellQuote } from './shell-quote.js';
 export { CURRENT, PENDING, PREVIOUS } from './stages.js';
 export {
   isStandardSchema,

@@ -1,6 +1,4 @@
-/** Quotes a value for POSIX shells, so printed exports can be `eval`ed safely. */
-export const shellQuote = (value: string): string =>
-  /^[A-Za-z0-9_./:@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+import { shellQuote } from 'coffer/internal';
 
 /**
  * The `export` lines that point the AWS CLI and SDKs at a Secrets Manager endpoint. The region goes in both

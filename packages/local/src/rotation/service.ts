@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CURRENT, Redactor, secretLeaves } from 'coffer/internal';
+import { CURRENT, Redactor, secretLeaves, shellQuote } from 'coffer/internal';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { CredentialRegistry } from '../auth/credentials.js';
 import { ADMIN_POLICY } from '../auth/policy.js';
@@ -25,11 +25,9 @@ const canLoadTypeScript = (): boolean =>
  * packages inside, which call `require('node:https')` and the like where an ES module has none.
  */
 function esbuildCommand(source: string, bundle: string): string {
-  const quote = (word: string) =>
-    /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
   return [
-    `npx esbuild ${quote(source)} --bundle --platform=node --target=node20 --format=esm`,
-    `--outfile=${quote(bundle)}`,
+    `npx esbuild ${shellQuote(source)} --bundle --platform=node --target=node20 --format=esm`,
+    `--outfile=${shellQuote(bundle)}`,
     `"--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"`,
   ].join(' ');
 }

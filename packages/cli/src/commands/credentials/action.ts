@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { LocalAdmin, PolicyDocument } from '@coffer/local';
+import { shellQuote } from 'coffer/internal';
 import { CliError } from '../../errors.js';
 import type { CliIo } from '../../io.js';
 import { openLocalAdmin } from '../../local-server.js';
 import { styleFor } from '../../output/style.js';
 import { renderTable } from '../../output/table.js';
-import { shellQuote } from '../../shell/exports.js';
 
 export interface AddCredentialOptions {
   policy?: string;
