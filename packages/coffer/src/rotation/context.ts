@@ -5,7 +5,7 @@ import { type ApiCallObserver, type ApiOptions, getSecretValue } from '../sdk/se
 import { putSecretValue, randomPassword } from '../sdk/write-calls.js';
 import { Secret } from '../secret/secret.js';
 import { type AwsStage, CURRENT, PENDING, PREVIOUS } from '../stages.js';
-import { RotationError } from './errors.js';
+import { rotationError } from './errors.js';
 
 export { CURRENT, PENDING, PREVIOUS };
 
@@ -112,9 +112,9 @@ export class RotationContext {
         throw new Error('not an object');
       return new Secret(parsed as T);
     } catch {
-      throw new RotationError(
+      throw rotationError(
+        this,
         `The ${stage} version of secret ${options.secretId ?? this.secretId} is not a JSON object.`,
-        { secretId: this.secretId, step: this.step },
       );
     }
   }
@@ -146,10 +146,7 @@ export class RotationContext {
       this.#api,
     );
     if (password === undefined) {
-      throw new RotationError('GetRandomPassword returned no password.', {
-        secretId: this.secretId,
-        step: this.step,
-      });
+      throw rotationError(this, 'GetRandomPassword returned no password.');
     }
     return new Secret(password);
   }

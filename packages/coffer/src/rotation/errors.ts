@@ -11,3 +11,15 @@ export class RotationError extends CofferError {
     this.step = options.step;
   }
 }
+
+/** The RotationError of one step (a RotationContext is one): the secret and step it concerns, and the cause. */
+export const rotationError = (
+  at: { readonly secretId: string; readonly step: string },
+  message: string,
+  cause?: unknown,
+): RotationError =>
+  new RotationError(message, {
+    secretId: at.secretId,
+    step: at.step,
+    ...(cause !== undefined && { cause }),
+  });

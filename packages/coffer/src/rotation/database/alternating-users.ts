@@ -1,6 +1,7 @@
 import { CURRENT, PENDING, type RotationContext } from '../context.js';
+import { rotationError } from '../errors.js';
 import type { Rotator } from '../handler.js';
-import { checkSameServer, credentialOf, describeLogin, masterOf, rotationError } from './credentials.js';
+import { checkSameServer, credentialOf, describeLogin, masterOf } from './credentials.js';
 import type { Credential, DatabaseEngine, DatabaseRotatorOptions } from './engine.js';
 import { canLogin, login } from './sessions.js';
 import { createPending, type PendingCheck, testPending } from './steps.js';

@@ -5,16 +5,8 @@ import {
 } from '../../database/secret.js';
 import { type AwsStage, CURRENT, PENDING, PREVIOUS } from '../../stages.js';
 import type { RotationContext } from '../context.js';
-import { RotationError } from '../errors.js';
+import { rotationError } from '../errors.js';
 import type { Credential, DatabaseEngine, DatabaseRotatorOptions } from './engine.js';
-
-/** The RotationError of the step `ctx` runs. */
-export const rotationError = (ctx: RotationContext, message: string, cause?: unknown): RotationError =>
-  new RotationError(message, {
-    secretId: ctx.secretId,
-    step: ctx.step,
-    ...(cause !== undefined && { cause }),
-  });
 
 /** `user "u" at host:port/db`, for messages. */
 export const describeLogin = (

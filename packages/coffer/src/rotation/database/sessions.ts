@@ -1,7 +1,7 @@
 import type { Secret } from '../../secret/secret.js';
 import type { RotationContext } from '../context.js';
-import type { RotationError } from '../errors.js';
-import { describeLogin, rotationError } from './credentials.js';
+import { type RotationError, rotationError } from '../errors.js';
+import { describeLogin } from './credentials.js';
 import type { DatabaseEngine, DatabaseRotatorOptions, LoginTarget } from './engine.js';
 
 /**

@@ -1,6 +1,7 @@
 import { CURRENT, PENDING, PREVIOUS, type RotationContext } from '../context.js';
+import { rotationError } from '../errors.js';
 import type { Rotator } from '../handler.js';
-import { checkSameServer, credentialOf, describeLogin, rotationError } from './credentials.js';
+import { checkSameServer, credentialOf, describeLogin } from './credentials.js';
 import type { Credential, DatabaseEngine, DatabaseRotatorOptions } from './engine.js';
 import { canLogin, login } from './sessions.js';
 import { createPending, testPending } from './steps.js';

@@ -1,5 +1,6 @@
 import { CURRENT, PENDING, type RotationContext } from '../context.js';
-import { credentialOf, describeLogin, rotationError } from './credentials.js';
+import { rotationError } from '../errors.js';
+import { credentialOf, describeLogin } from './credentials.js';
 import type { Credential, DatabaseEngine, DatabaseRotatorOptions } from './engine.js';
 import { login, run } from './sessions.js';
 

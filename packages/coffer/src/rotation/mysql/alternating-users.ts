@@ -3,8 +3,9 @@ import type mysql from 'mysql2/promise';
 import { alternateUsername, CLONE_SUFFIX } from '../alternate-username.js';
 import type { RotationContext } from '../context.js';
 import { alternatingUsersRotator } from '../database/alternating-users.js';
-import { describeLogin, rotationError } from '../database/credentials.js';
+import { describeLogin } from '../database/credentials.js';
 import { run } from '../database/sessions.js';
+import { rotationError } from '../errors.js';
 import type { Rotator } from '../handler.js';
 import { type Account, accountsNamed } from './accounts.js';
 import {

@@ -1,8 +1,8 @@
 import type mysql from 'mysql2/promise';
 import type { RotationContext } from '../context.js';
-import { rotationError } from '../database/credentials.js';
 import { run } from '../database/sessions.js';
 import { singleUserRotator } from '../database/single-user.js';
+import { rotationError } from '../errors.js';
 import type { Rotator } from '../handler.js';
 import { type MysqlRotatorOptions, mysqlEngine, prepareSession, rows } from './engine.js';
 import { plaintextRefused, pluginIn, setOwnPassword } from './passwords.js';

@@ -2,8 +2,9 @@ import type pg from 'pg';
 import { alternateUsername, CLONE_SUFFIX } from '../alternate-username.js';
 import type { RotationContext } from '../context.js';
 import { alternatingUsersRotator } from '../database/alternating-users.js';
-import { describeLogin, rotationError } from '../database/credentials.js';
+import { describeLogin } from '../database/credentials.js';
 import { run } from '../database/sessions.js';
+import { rotationError } from '../errors.js';
 import type { Rotator } from '../handler.js';
 import {
   MAX_IDENTIFIER_BYTES,

@@ -2,8 +2,9 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { postgresAuthFailure } from '../../database/auth-failures.js';
 import type { RotationContext } from '../context.js';
-import { describeLogin, rotationError } from '../database/credentials.js';
+import { describeLogin } from '../database/credentials.js';
 import type { Credential, DatabaseEngine, DatabaseRotatorOptions } from '../database/engine.js';
+import { rotationError } from '../errors.js';
 import { scramSha256Verifier } from './scram.js';
 
 /** TLS for the connections a rotator opens: pg's `ssl` option. */
