@@ -55,6 +55,7 @@ function parseCredential<Ssl>(
     username: parsed.username,
     password: parsed.password,
     ssl: engine.sslOf(parsed.ssl),
+    masterarn: parsed.masterarn,
     fields: parsed.fields,
   };
 }
@@ -98,8 +99,8 @@ export async function masterOf<Ssl>(
   engine: Reader<Ssl>,
   current: Credential<Ssl>,
 ): Promise<Credential<Ssl>> {
-  const arn = current.fields.reveal().masterarn;
-  if (typeof arn !== 'string' || arn === '') {
+  const arn = current.masterarn;
+  if (arn === undefined) {
     throw rotationError(
       ctx,
       `Secret ${ctx.secretId} has no "masterarn": alternatingUsers needs the ARN of a secret holding a user that can ${engine.masterCan}.`,

@@ -25,6 +25,8 @@ export interface Credential<Ssl> {
   readonly username: string;
   readonly password: Secret<string>;
   readonly ssl: Ssl | undefined;
+  /** The master secret's ARN (alternatingUsers), when the secret names one. */
+  readonly masterarn: string | undefined;
   /** The whole JSON object, for building the next version from it. */
   readonly fields: Secret<Readonly<Record<string, unknown>>>;
 }
