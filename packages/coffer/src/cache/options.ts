@@ -76,30 +76,31 @@ export interface CachePolicy {
 /** setTimeout's limit: a longer delay would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function checkPositive(name: string, value: number | undefined, allowZero: boolean, max = Infinity): void {
+/** A number option, when given: at least `floor` (`> 0` or `>= 0`) and at most `max`. */
+function checkNumber(name: string, value: number | undefined, floor: '> 0' | '>= 0', max = Infinity): void {
   if (value === undefined) return;
   if (
     typeof value !== 'number' ||
     Number.isNaN(value) ||
     value < 0 ||
-    (!allowZero && value === 0) ||
+    (floor === '> 0' && value === 0) ||
     value > max
   ) {
     throw new TypeError(
-      `${name} must be a number ${allowZero ? '>= 0' : '> 0'}${max < Infinity ? ` and <= ${max}` : ''}, got ${String(value)}.`,
+      `${name} must be a number ${floor}${max < Infinity ? ` and <= ${max}` : ''}, got ${String(value)}.`,
     );
   }
 }
 
 export function cachePolicy(options: SecretCacheOptions): CachePolicy {
-  checkPositive('ttl', options.ttl, false, MAX_TIMER_MS);
-  checkPositive('requestTimeout', options.requestTimeout, false, MAX_TIMER_MS);
-  checkPositive('jitter', options.jitter, true, 0.5);
-  checkPositive('refreshAhead', options.refreshAhead, false, 1);
-  checkPositive('maxStale', options.maxStale, true);
-  checkPositive('backoff.initialMs', options.backoff?.initialMs, false);
-  checkPositive('backoff.maxMs', options.backoff?.maxMs, false, MAX_TIMER_MS);
-  checkPositive('maxEntries', options.maxEntries, false);
+  checkNumber('ttl', options.ttl, '> 0', MAX_TIMER_MS);
+  checkNumber('requestTimeout', options.requestTimeout, '> 0', MAX_TIMER_MS);
+  checkNumber('jitter', options.jitter, '>= 0', 0.5);
+  checkNumber('refreshAhead', options.refreshAhead, '> 0', 1);
+  checkNumber('maxStale', options.maxStale, '>= 0');
+  checkNumber('backoff.initialMs', options.backoff?.initialMs, '> 0');
+  checkNumber('backoff.maxMs', options.backoff?.maxMs, '> 0', MAX_TIMER_MS);
+  checkNumber('maxEntries', options.maxEntries, '> 0');
   const replicas = options.replicas;
   if (replicas !== undefined && typeof (replicas as { route?: unknown } | null)?.route !== 'function') {
     throw new TypeError(

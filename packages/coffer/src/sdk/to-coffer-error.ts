@@ -17,16 +17,30 @@ interface SdkErrorLike {
   $fault?: 'client' | 'server';
 }
 
-/**
- * The SDK's throttling error names: ThrottlingException, Throttling, TooManyRequestsException,
- * RequestLimitExceeded, RequestThrottled(Exception), ProvisionedThroughputExceededException, SlowDown.
- */
-const THROTTLING =
-  /^(?:Throttling(?:Exception)?|TooManyRequestsException|RequestLimitExceeded|RequestThrottled(?:Exception)?|ProvisionedThroughputExceededException|SlowDown)$/;
+/** The SDK's throttling error names. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'SlowDown',
+]);
 
 /** Node's error codes for a network path that failed: refused, reset, timed out, unresolvable, unreachable. */
-const NETWORK =
-  /^(?:ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET)$/;
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 /** What to do about an outage, in every message that reports one. */
 export const RETRY_HINT = 'Check the network path and the endpoint; the call can be retried.';
@@ -35,12 +49,12 @@ const ACCESS_DENIED = /not authorized to perform: (\S+)(?: on resource: (\S+))?/
 
 /** Which SDK failures mean "Secrets Manager could not be reached or did not answer properly". */
 function isUnavailable(error: SdkErrorLike): boolean {
-  if (error.code !== undefined && NETWORK.test(error.code)) return true;
+  if (error.code !== undefined && NETWORK.has(error.code)) return true;
   if (error.name === 'TimeoutError' || error.name === 'RequestTimeout') return true;
   if (error.$fault === 'server' || (error.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   // The SDK surfaces connection failures as plain Errors carrying a Node error code.
   const cause = (error as { cause?: SdkErrorLike }).cause;
-  return cause?.code !== undefined && NETWORK.test(cause.code);
+  return cause?.code !== undefined && NETWORK.has(cause.code);
 }
 
 /**
@@ -85,7 +99,7 @@ export function toCofferError(error: unknown, secretId: string | undefined, oper
       options,
     );
   }
-  if (THROTTLING.test(name) || e.$metadata?.httpStatusCode === 429) {
+  if (THROTTLING.has(name) || e.$metadata?.httpStatusCode === 429) {
     return new ThrottledError(
       `Secrets Manager throttled ${operation}${which}: cache values (SecretCache) and use BatchGetSecretValue to make fewer calls.`,
       options,
