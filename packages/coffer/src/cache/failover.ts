@@ -92,10 +92,9 @@ function regionRoute(
             idFor: (secretId) => (failover ? inRegion(secretId, name) : secretId),
             // A replica's answer carries the primary region's ARN: one cache entry per secret.
             toHome: async (raw: RawSecret) => {
+              if (!failover || !ARN.test(raw.arn)) return raw;
               const home = await nameOf(first);
-              return failover && ARN.test(raw.arn) && home !== UNKNOWN_REGION
-                ? Object.freeze({ ...raw, arn: inRegion(raw.arn, home) })
-                : raw;
+              return home === UNKNOWN_REGION ? raw : Object.freeze({ ...raw, arn: inRegion(raw.arn, home) });
             },
             failover,
           });
