@@ -29,8 +29,9 @@ interface Needle {
  *
  * Held bytes are let go after `idleMs` without output, so a prompt that happens to end with a value's first
  * characters (`Continue? [y/N] C`) is shown while the child waits for input. What is let go is masked as a
- * cut-off value when it is long enough to mask, and if the child then prints the rest of that value, the rest
- * is masked too.
+ * cut-off value when it is long enough to mask (MIN_FORM bytes), and if the child then prints the rest of that
+ * value, the rest is masked too. The cost of showing prompts: a child that prints a value's first one to three
+ * characters, pauses longer than `idleMs`, then prints the rest, shows those few characters.
  */
 export class SecretMasker extends Transform {
   readonly #needles: Needle[];
